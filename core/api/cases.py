@@ -1,0 +1,323 @@
+"""``/api/v1/cases``: open, list, read, edit, act, survey, comment, attach, documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, url_for
+from flask_smorest import Blueprint
+from sqlalchemy import exists, func, literal_column, not_, or_, select
+
+from core.api.auth import requires, tenant_context
+from core.api.pagination import page
+from core.attachments import AttachmentStore, read_upload
+from core.cases import CaseService
+from core.errors import not_found
+from core.lookup import normalise_email, normalise_phone
+from core.models import Attachment, Case, CaseEvent, Timer, utcnow
+from core.schemas import (
+    ActionSchema,
+    AttachmentSchema,
+    CaseCreateSchema,
+    CaseEditSchema,
+    CaseListArgs,
+    CaseSchema,
+    CommentSchema,
+    EventSchema,
+    PageArgs,
+    SurveySchema,
+    page_of,
+)
+from core.search import query_terms
+from core.timers import timer_view
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
+
+STAFF = ("admin", "manager", "agent")
+INTAKE = ("admin", "agent", "intake")
+
+
+def service() -> CaseService:
+    core = current_app.extensions["casecore"]
+    return CaseService(g.db, tenant_context(), core.plugins, g.principal.actor)
+
+
+def bodies(svc: CaseService, cases: list[Case]) -> list[dict[str, Any]]:
+    """Case bodies for the API, with timers and links fetched in one query each."""
+    ids = [c.id for c in cases]
+    links = svc.links_of(ids)
+    timers: dict[str, list[Timer]] = {cid: [] for cid in ids}
+    if ids:
+        for timer in g.db.scalars(select(Timer).where(Timer.case_id.in_(ids))):
+            timers[timer.case_id].append(timer)
+    now = utcnow()
+    out = []
+    for case in cases:
+        out.append(
+            {
+                **{c: getattr(case, c) for c in CaseSchema().fields if hasattr(Case, c)},
+                "customer": case.customer,
+                "links": links[case.id],
+                "violations": case.warnings or [],
+                "timers": [
+                    timer_view(t, now) for t in sorted(timers[case.id], key=lambda t: t.started_at)
+                ],
+                "allowed_actions": svc.allowed_actions(case),
+            }
+        )
+    return out
+
+
+def body(svc: CaseService, case: Case) -> dict[str, Any]:
+    return bodies(svc, [case])[0]
+
+
+def _commit_and_show(svc: CaseService, case: Case) -> dict[str, Any]:
+    g.db.commit()
+    return body(svc, case)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(CaseCreateSchema)
+@blp.response(201, CaseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@requires(*INTAKE)
+def open_case(payload: dict[str, Any]):
+    """Open a case; everything decided at intake is in the answer."""
+    svc = service()
+    case = svc.open(payload)
+    result = _commit_and_show(svc, case)
+    return result, 201, {"Location": url_for("cases.get_case", case_id=case.id)}
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(CaseListArgs, location="query")
+@blp.response(200, page_of(CaseSchema))
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@requires(*STAFF)
+def list_cases(args: dict[str, Any]):
+    """Cases, newest first, filtered; cursor-paginated."""
+    svc = service()
+    stmt = select(Case).where(not_recused(g.principal.actor.name))
+    for key in ("state", "kind", "category"):
+        if key in args:
+            stmt = stmt.where(getattr(Case, key) == args[key])
+    if "customer" in args:
+        contact = args["customer"]
+        stmt = stmt.where(
+            or_(
+                Case.customer_phone == normalise_phone(contact),
+                Case.customer_email == normalise_email(contact),
+            )
+        )
+    if "owner" in args:
+        owner = g.principal.actor.name if args["owner"] == "me" else args["owner"]
+        stmt = stmt.where(Case.owner == owner.lower())
+    if "breached" in args:
+        breached = exists().where(
+            Timer.case_id == Case.id,
+            or_(Timer.state == "breached", (Timer.state == "running") & (Timer.due_at <= utcnow())),
+        )
+        stmt = stmt.where(breached if args["breached"] else ~breached)
+    if "q" in args:
+        stmt = stmt.where(text_match(args["q"]))
+    return page(g.db, stmt, Case.id, args, lambda rows: bodies(svc, rows), descending=True)
+
+
+def not_recused(actor: str):
+    """Cases whose ``subject_staff`` does not name ``actor`` (recusal hides them)."""
+    name = actor.lower()
+    if g.db.bind.dialect.name == "postgresql":
+        return not_(Case.subject_staff.op("@>")(func.jsonb_build_array(name)))
+    each = func.json_each(Case.subject_staff).table_valued("value")
+    return ~exists(select(1).select_from(each).where(each.c.value == name))
+
+
+def text_match(query: str):
+    """Every term of the query in the case's search text (CJK as bigrams: core.search)."""
+    terms = query_terms(query)
+    if not terms:
+        return Case.id.is_(None)  # nothing searchable in the query: nothing matches
+    if g.db.bind.dialect.name == "postgresql":
+        return func.to_tsvector("simple", Case.search_text).op("@@")(
+            func.plainto_tsquery("simple", " ".join(terms))
+        )
+    match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    fts = (
+        select(literal_column("rowid"))
+        .select_from(literal_column("cases_fts"))
+        .where(literal_column("cases_fts").op("MATCH")(match))
+    )
+    return literal_column("cases.rowid").in_(fts)
+
+
+@blp.route("/<case_id>", methods=["GET"])
+@blp.response(200, CaseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@requires(*STAFF)
+def get_case(case_id: str):
+    """One case."""
+    svc = service()
+    return body(svc, svc.get(case_id))
+
+
+@blp.route("/<case_id>", methods=["PATCH"])
+@blp.arguments(CaseEditSchema)
+@blp.response(200, CaseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@requires(*STAFF)
+def edit_case(payload: dict[str, Any], case_id: str):
+    """Edit fields; ``version`` must be the case's current one (else 409)."""
+    svc = service()
+    return _commit_and_show(svc, svc.edit(case_id, payload))
+
+
+@blp.route("/<case_id>/actions", methods=["POST"])
+@blp.arguments(ActionSchema)
+@blp.response(200, CaseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@requires(*STAFF)
+def act(payload: dict[str, Any], case_id: str):
+    """Take an action; answers the case as it now stands."""
+    svc = service()
+    return _commit_and_show(svc, svc.act(case_id, payload))
+
+
+@blp.route("/<case_id>/events", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(EventSchema))
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@requires(*STAFF)
+def events(args: dict[str, Any], case_id: str):
+    """The case's event log, oldest first."""
+    case = service().get(case_id)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    return page(g.db, stmt, CaseEvent.id, args, lambda rows: [event_view(e) for e in rows])
+
+
+def event_view(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "at": event.at,
+        "actor": event.actor,
+        "data": event.data,
+    }
+
+
+@blp.route("/<case_id>/surveys", methods=["POST"])
+@blp.arguments(SurveySchema)
+@blp.response(201, CaseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@requires("admin", "manager", "agent", "intake")
+def survey(payload: dict[str, Any], case_id: str):
+    """Record a follow-up survey (1 or 2 reopens the case)."""
+    svc = service()
+    result = _commit_and_show(svc, svc.survey(case_id, payload))
+    return result, 201, {"Location": url_for("cases.events", case_id=case_id)}
+
+
+@blp.route("/<case_id>/comments", methods=["POST"])
+@blp.arguments(CommentSchema)
+@blp.response(201, EventSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@requires(*STAFF)
+def comment(payload: dict[str, Any], case_id: str):
+    """Comment on a case; ``internal`` comments are never shown to the customer."""
+    event = service().comment(case_id, payload)
+    g.db.commit()
+    return event_view(event), 201, {"Location": url_for("cases.events", case_id=case_id)}
+
+
+@blp.route("/<case_id>/attachments", methods=["POST"])
+@blp.response(201, AttachmentSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        }
+    }
+)
+@requires("admin", "manager", "agent", "intake")
+def attach(case_id: str):
+    """Attach a file (max 20 MB; images, PDF, office documents) as multipart field ``file``."""
+    svc = service()
+    case = svc.get(case_id)
+    upload = read_upload(current_app.extensions["casecore"].config.max_upload_bytes)
+    attachment = AttachmentStore.of(current_app).save(g.db, case, upload, g.principal.actor.name)
+    svc.record(
+        case,
+        "attachment",
+        {"id": attachment.id, "filename": attachment.filename, "size": attachment.size},
+    )
+    g.db.commit()
+    location = url_for("cases.download", case_id=case.id, attachment_id=attachment.id)
+    return attachment, 201, {"Location": location}
+
+
+@blp.route("/<case_id>/attachments/<attachment_id>", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@requires("admin", "manager", "agent", "intake")
+def download(case_id: str, attachment_id: str):
+    """The attachment's bytes, to the case's tenant only."""
+    case = service().get(case_id)
+    attachment = (
+        g.db.get(Attachment, (case.tenant_id, attachment_id)) if len(attachment_id) <= 64 else None
+    )
+    if attachment is None or attachment.case_id != case.id:
+        raise not_found("attachment")
+    return AttachmentStore.of(current_app).response(attachment)
+
+
+@blp.route("/<case_id>/documents/<name>", methods=["GET"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@requires(*STAFF)
+def document(case_id: str, name: str):
+    """A plugin's document for the case (e.g. ``8d.pdf``)."""
+    svc = service()
+    case = svc.get(case_id)
+    offered = {
+        doc.name: doc
+        for answer in svc.hooks.register_documents(tenant=svc.tenant, case=case)
+        for doc in answer or []
+    }
+    if name not in offered:
+        raise not_found("document")
+    content = svc.hooks.render_document(tenant=svc.tenant, case=case, name=name, cases=svc.cases)
+    if content is None:
+        raise not_found("document")
+    return Response(content, mimetype=offered[name].content_type)

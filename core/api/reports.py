@@ -1,0 +1,41 @@
+"""``GET /api/v1/reports/summary``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from core.api.auth import requires
+from core.models import utcnow
+from core.reports import summary
+from core.schemas import SummaryArgs
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Reports")
+
+
+class SummarySchema(Schema):
+    from_ = fields.AwareDateTime(data_key="from")
+    to = fields.AwareDateTime()
+    total = fields.Integer()
+    by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
+    sla = fields.Dict(metadata={"description": "Per timer: met, breached, running, paused."})
+    satisfaction = fields.Dict()
+    repeat_rate = fields.Float(allow_none=True)
+
+
+@blp.route("/summary", methods=["GET"])
+@blp.arguments(SummaryArgs, location="query")
+@blp.response(200, SummarySchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@requires("admin")
+def report_summary(args: dict[str, Any]):
+    """Cases received between ``from`` and ``to``."""
+    result = summary(g.db, args["from_"], args["to"], utcnow())
+    result["from_"] = result.pop("from")
+    return result

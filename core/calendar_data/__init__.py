@@ -1,0 +1,1 @@
+"""Operator calendar data files (``<country lower>/<year>.json``); see README.md here."""

@@ -1,0 +1,338 @@
+"""The ``casecore`` command: the operator's contract (API.md "Command line")."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from argon2 import PasswordHasher
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from core.config import Config
+from core.db import Database
+from core.errors import Problem
+from core.types import ROLES
+
+
+def _config() -> Config:
+    return Config.from_env()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _database(config: Config) -> Database:
+    db = Database(config)
+    try:
+        db.ping()
+    except OperationalError as exc:
+        _fail(f"cannot reach the database ({config.database_url.split('@')[-1]}): {exc.orig}")
+    return db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """casecore: multi-tenant case handling. Settings come from the environment:
+    DATABASE_URL, DATABASE_ADMIN_URL, REDIS_URL, SECRET_KEY, SMTP_URL, CASECORE_PLUGINS."""
+
+
+# --- serve, worker ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the web app (API, console, public pages) on Flask's server."""
+    from core.app import create_app
+
+    config = _config()
+    _database(config)
+    create_app(config).run(host=host, port=port, threaded=True)
+
+
+@main.command()
+@click.option(
+    "--queues",
+    default="default",
+    show_default=True,
+    help="Comma-separated queue names, in priority order.",
+)
+def worker(queues: str) -> None:
+    """Run an rq worker with the scheduler (needs REDIS_URL)."""
+    config = _config()
+    if not config.redis_url:
+        _fail("REDIS_URL is not set: without Redis, `casecore serve` runs jobs in-process.")
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(config.redis_url)
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    Worker([Queue(n, connection=connection) for n in names], connection=connection).work(
+        with_scheduler=True
+    )
+
+
+# --- db --------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (on DATABASE_ADMIN_URL), with policies and the app role's grants."""
+    from core.migrate import current_revision, upgrade
+
+    config = _config()
+    database = _database(config)
+    upgrade(database.admin_engine, config.database_url)
+    click.echo(f"database at revision {current_revision(database.admin_engine)}")
+
+
+# --- tenants ---------------------------------------------------------------------------------
+
+
+@main.group()
+def tenants() -> None:
+    """Tenants."""
+
+
+@tenants.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def tenants_load(path: Path) -> None:
+    """Create or update tenants from TOML manifests (a file, or a folder of *.toml)."""
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    if not files:
+        _fail(f"no *.toml manifests in {path}")
+    config = _config()
+    database = _database(config)
+    from core.plugins import Plugins
+
+    plugins = Plugins(allowed=config.plugins_allowed)
+    for file in files:
+        action = load_manifest(database, plugins, file)
+        click.echo(f"{action} {file.name}")
+
+
+def load_manifest(database: Database, plugins, file: Path) -> str:
+    """Apply one manifest; answers 'created <slug>' or 'updated <slug>'."""
+    from core.models import Tenant
+    from core.schemas import TenantCreateSchema, TenantSettingsSchema
+    from core.tenants import apply_settings, create_tenant
+
+    try:
+        manifest = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        _fail(f"{file}: not valid TOML: {exc}")
+    users = manifest.pop("users", [])
+    try:
+        data = TenantCreateSchema().load(_dates_to_text(manifest))
+    except ValidationError as exc:
+        _fail(f"{file}: {exc.messages}")
+    with database.unscoped(f"cli: load tenant manifest {file.name}") as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == data["slug"]))
+        try:
+            if tenant is None:
+                tenant = create_tenant(session, data, plugins)
+                action = "created"
+            else:
+                data.pop("slug")
+                apply_settings(
+                    tenant,
+                    TenantSettingsSchema().load(
+                        _dates_to_text({k: v for k, v in manifest.items() if k != "slug"})
+                    ),
+                    plugins,
+                )
+                action = "updated"
+        except Problem as problem:
+            _fail(f"{file}: {problem.detail} {problem.errors or ''}")
+        session.flush()
+        for user in users:
+            upsert_user(
+                session,
+                tenant,
+                user["email"],
+                user["role"],
+                user.get("password"),
+                user.get("name", ""),
+            )
+        session.commit()
+        return f"{action} {tenant.slug}"
+
+
+def _dates_to_text(value: Any) -> Any:
+    """TOML reads bare dates as dates; the schemas take ISO text, as the API does."""
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# --- tokens and users ------------------------------------------------------------------------
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--tenant", "slug", help="The tenant the token belongs to.")
+@click.option("--role", type=click.Choice(ROLES), help="The token's role.")
+@click.option("--platform", is_flag=True, help="A platform token (tenant provisioning only).")
+@click.option("--name", default=None, help="A name to recognise the token by.")
+def tokens_create(slug: str | None, role: str | None, platform: bool, name: str | None) -> None:
+    """Print a new token once, alone on stdout (it is stored only as a hash)."""
+    from core.models import Tenant
+    from core.tokens import create_platform_token, create_tenant_token
+
+    if platform == bool(slug):
+        _fail("give either --platform or --tenant SLUG with --role ROLE")
+    if slug and not role:
+        _fail("--role is required with --tenant")
+    database = _database(_config())
+    with database.unscoped("cli: create a token") as session:
+        if platform:
+            token = create_platform_token(session, name or "platform")
+        else:
+            tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+            if tenant is None:
+                _fail(f"no tenant {slug!r}")
+            token = create_tenant_token(session, tenant, name or f"{role}-token", role)
+        session.commit()
+    click.echo(token)
+
+
+@main.group()
+def users() -> None:
+    """Console users."""
+
+
+@users.command("create")
+@click.option("--tenant", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(slug: str, email: str, role: str, name: str, password: str) -> None:
+    """Create a console user (or reset an existing one's role and password)."""
+    from core.models import Tenant
+
+    if "@" not in email:
+        _fail("--email must be an email address")
+    if len(password) < 8:
+        _fail("the password must have at least 8 characters")
+    database = _database(_config())
+    with database.unscoped("cli: create a user") as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            _fail(f"no tenant {slug!r}")
+        action = upsert_user(session, tenant, email, role, password, name)
+        session.commit()
+    click.echo(f"{action} {email.lower()} ({role}) in {slug}")
+
+
+def upsert_user(session, tenant, email: str, role: str, password: str | None, name: str) -> str:
+    from core.models import User
+
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}")
+    email = email.strip().lower()
+    user = session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == email))
+    hashed = PasswordHasher().hash(password) if password else None
+    if user is None:
+        if hashed is None:
+            _fail(f"user {email} needs a password")
+        session.add(
+            User(tenant_id=tenant.id, email=email, role=role, name=name, password_hash=hashed)
+        )
+        return "created"
+    user.role = role
+    if hashed:
+        user.password_hash = hashed
+    return "updated"
+
+
+# --- calendar --------------------------------------------------------------------------------
+
+
+@main.group()
+def calendar() -> None:
+    """Business calendars."""
+
+
+@calendar.command("check")
+@click.option(
+    "--year",
+    type=click.IntRange(1990, 2100),
+    multiple=True,
+    help="Years to check (default: last, this and next year).",
+)
+@click.option("--country", default="CN", show_default=True)
+def calendar_check(year: tuple[int, ...], country: str) -> None:
+    """Which calendar data each year uses; warns (exit 1) where a year falls back."""
+    from core.calendars import BusinessCalendar, CalendarDataError
+
+    config = _config()
+    years = year or tuple(date.today().year + d for d in (-1, 0, 1))
+    try:
+        cal = BusinessCalendar.from_settings(
+            "Asia/Shanghai", {"country": country}, data_dir=config.calendar_dir
+        )
+        sources = cal.year_sources(years)
+    except (ValueError, CalendarDataError) as exc:
+        _fail(str(exc))
+    missing = False
+    for y in years:
+        info = sources[y]
+        mark = "WARNING" if info.fallback else "ok"
+        click.echo(f"{y}  {mark:7}  {info.label}")
+        if info.fallback:
+            missing = True
+            click.echo(
+                f"       add {config.calendar_dir / country.lower() / f'{y}.json'} "
+                "with the official schedule (see core/calendar_data/README.md)",
+                err=True,
+            )
+    sys.exit(1 if missing else 0)
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Set up the demo, print the logins, and stop.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """The embedded default: SQLite, in-process jobs, the demo tenants with sample cases."""
+    from core.demo import set_up
+
+    config = _config()
+    database = _database(config)
+    logins = set_up(config, database, Path("tenants"))
+    click.echo(f"casecore demo on http://{host}:{port}/")
+    for line in logins:
+        click.echo(f"  {line}")
+    if no_serve:
+        return
+    from core.app import create_app
+
+    create_app(config).run(host=host, port=port, threaded=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

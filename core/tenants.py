@@ -1,0 +1,111 @@
+"""Tenants: their settings (with DOMAIN.md's defaults), their plugins, and the context hooks see."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError
+
+from core.errors import Problem, invalid, not_found
+from core.models import Counter, Tenant
+from core.plugins import Plugins
+from core.schemas import CalendarSchema, RevisitsSchema, TimersSchema
+from core.tenancy import TenantSession
+from core.types import TenantContext
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "calendar": CalendarSchema().load({}),
+    "departments": [],
+    "sites": [],
+    "categories": [],
+    "timers": TimersSchema().load({}),
+    "repeat_window_days": 90,
+    "revisits_required": RevisitsSchema().load({}),
+}
+SETTING_KEYS = tuple(DEFAULT_SETTINGS)
+
+
+def context_of(tenant: Tenant) -> TenantContext:
+    """The tenant as hooks see it."""
+    settings = copy.deepcopy(DEFAULT_SETTINGS)
+    settings.update(tenant.settings or {})
+    return TenantContext(
+        id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        timezone=tenant.timezone,
+        locale=tenant.locale,
+        settings=settings,
+        plugins=dict(tenant.plugins or {}),
+    )
+
+
+def describe(tenant: Tenant) -> dict[str, Any]:
+    """The tenant as the API shows it."""
+    ctx = context_of(tenant)
+    return {
+        "slug": ctx.slug,
+        "name": ctx.name,
+        "timezone": ctx.timezone,
+        "locale": ctx.locale,
+        **{key: ctx.settings[key] for key in SETTING_KEYS},
+        "plugins": ctx.plugins,
+    }
+
+
+def plugin_settings(plugins: Plugins, name: str, settings: Any, path: str) -> dict[str, Any]:
+    """Validate one plugin's settings with its schema (unknown keys refused; ``{}``: defaults)."""
+    if name not in plugins.infos:
+        raise invalid({path: [f"No plugin named {name!r} is installed."]})
+    if not isinstance(settings, dict):
+        raise invalid({path: ["Give the plugin's settings as an object."]})
+    schema_cls: type[Schema] | None = plugins.call_one(name, "settings_schema")
+    if schema_cls is None:
+        if settings:
+            raise invalid({path: ["This plugin has no settings."]})
+        return {}
+    try:
+        return schema_cls(unknown=RAISE).dump(schema_cls(unknown=RAISE).load(settings))
+    except ValidationError as exc:
+        raise invalid(exc.messages, prefix=path) from exc
+
+
+def apply_settings(tenant: Tenant, changes: dict[str, Any], plugins: Plugins) -> None:
+    """Apply validated settings (``TenantSettingsSchema`` output) to the tenant."""
+    for key in ("name", "timezone", "locale"):
+        if key in changes:
+            setattr(tenant, key, changes[key])
+    settings = dict(tenant.settings or {})
+    for key in SETTING_KEYS:
+        if key in changes:
+            settings[key] = changes[key]
+    tenant.settings = settings
+    if "plugins" in changes:
+        tenant.plugins = {
+            name: plugin_settings(plugins, name, value, f"plugins.{name}")
+            for name, value in changes["plugins"].items()
+        }
+
+
+def create_tenant(session: TenantSession, data: dict[str, Any], plugins: Plugins) -> Tenant:
+    """A new tenant with DOMAIN.md's defaults where ``data`` is silent (an unscoped session)."""
+    if session.query(Tenant.id).filter_by(slug=data["slug"]).first() is not None:
+        raise Problem(
+            409, "Conflict", f"A tenant with slug {data['slug']!r} exists.", kind="conflict"
+        )
+    tenant = Tenant(
+        slug=data["slug"], name=data["name"], settings=copy.deepcopy(DEFAULT_SETTINGS), plugins={}
+    )
+    apply_settings(tenant, data, plugins)
+    session.add(tenant)
+    session.flush()
+    session.add(Counter(tenant_id=tenant.id, name="case", value=0))
+    return tenant
+
+
+def get_by_slug(session: TenantSession, slug: str) -> Tenant:
+    tenant = session.query(Tenant).filter_by(slug=slug).one_or_none()
+    if tenant is None:
+        raise not_found("tenant")
+    return tenant
