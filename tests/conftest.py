@@ -179,14 +179,19 @@ def make_tenant(client, db: Database, platform_token: str):
     return make
 
 
-def add_token(db: Database, tenant: TenantHandle, name: str, role: str) -> dict[str, str]:
-    """A token with a chosen name (actors are named by their token's name)."""
+@pytest.fixture
+def named_token(db: Database):
+    """``named_token(tenant, name, role)``: auth headers of a token with a chosen name (an
+    actor is named by its token's name)."""
     from core.models import Tenant
 
-    with db.unscoped("test: named token") as session:
-        token = create_tenant_token(session, session.get(Tenant, tenant.id), name, role)
-        session.commit()
-    return {"Authorization": f"Bearer {token}"}
+    def make(tenant: TenantHandle, name: str, role: str) -> dict[str, str]:
+        with db.unscoped("test: named token") as session:
+            token = create_tenant_token(session, session.get(Tenant, tenant.id), name, role)
+            session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
 
 
 CASE_BODY: dict[str, Any] = {

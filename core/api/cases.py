@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import exists, func, literal_column, not_, or_, select
+from sqlalchemy import Boolean, column, exists, func, literal_column, not_, or_, select, table
 
 from core.api.auth import requires, tenant_context
 from core.api.pagination import page
@@ -130,7 +132,7 @@ def not_recused(actor: str):
     """Cases whose ``subject_staff`` does not name ``actor`` (recusal hides them)."""
     name = actor.lower()
     if g.db.bind.dialect.name == "postgresql":
-        return not_(Case.subject_staff.op("@>")(func.jsonb_build_array(name)))
+        return not_(func.jsonb_exists(Case.subject_staff, name, type_=Boolean))
     each = func.json_each(Case.subject_staff).table_valued("value")
     return ~exists(select(1).select_from(each).where(each.c.value == name))
 
@@ -145,12 +147,9 @@ def text_match(query: str):
             func.plainto_tsquery("simple", " ".join(terms))
         )
     match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    fts = (
-        select(literal_column("rowid"))
-        .select_from(literal_column("cases_fts"))
-        .where(literal_column("cases_fts").op("MATCH")(match))
-    )
-    return literal_column("cases.rowid").in_(fts)
+    fts = table("cases_fts", column("rowid"), column("cases_fts"))
+    hits = select(fts.c.rowid).where(fts.c.cases_fts.op("MATCH")(match))
+    return literal_column("cases.rowid").in_(hits)
 
 
 @blp.route("/<case_id>", methods=["GET"])
