@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError
@@ -17,6 +18,7 @@ from core.plugins import Plugins
 from core.schemas import CORE_KINDS
 from core.search import index_text
 from core.tenancy import TenantSession
+from core.timers import CaseTimers
 from core.types import SEVERITIES, ActionSpec, Actor, Outcome, TenantContext, Violation
 from core.workflow import CORE_ACTIONS, OPEN_STATES, SURVEY_STATES
 
@@ -33,6 +35,7 @@ class CaseService:
         plugins: Plugins,
         actor: Actor,
         now: Callable[[], datetime] = utcnow,
+        calendar_dir: Path | None = None,
     ):
         self.session = session
         self.tenant = tenant
@@ -41,6 +44,7 @@ class CaseService:
         self.now = now
         self.hooks = plugins.for_tenant(tenant.plugins)
         self.cases = CaseLookup(session)
+        self.timers = CaseTimers(session, tenant, self.hooks, calendar_dir)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -65,10 +69,13 @@ class CaseService:
                 specs.setdefault(spec.name, spec)
         return specs
 
-    def allowed_actions(self, case: Case) -> list[str]:
+    def allowed_actions(
+        self, case: Case, actions: dict[str, ActionSpec] | None = None
+    ) -> list[str]:
+        """The actions this actor may take on the case now (for buttons and clients)."""
         return [
             name
-            for name, spec in self.actions().items()
+            for name, spec in (actions or self.actions()).items()
             if case.state in spec.from_states and self.actor.role in spec.roles
         ]
 
@@ -107,8 +114,9 @@ class CaseService:
         self.session.add(case)
         self.session.flush()
         self.record(case, "opened", {"channel": case.channel, "kind": case.kind})
+        self.timers.opened(case)
         answers = self.hooks.case_opened(tenant=self.tenant, case=case, cases=self.cases)
-        self._apply(case, answers)
+        self.apply(case, answers)
         return case
 
     def _check_choices(self, body: dict[str, Any]) -> None:
@@ -237,8 +245,10 @@ class CaseService:
         answers = self.hooks.case_edited(
             tenant=self.tenant, case=case, changes=changes, actor=self.actor, cases=self.cases
         )
-        self._apply(case, answers)
+        self.apply(case, answers)
+        self.timers.edited(case)
         self._claim_ownership(case)
+        self.touch(case)
         return case
 
     # --- actions ---------------------------------------------------------------------------
@@ -339,17 +349,24 @@ class CaseService:
         if note:
             data["note"] = note
         self.record(case, spec.name, data)
+        self._moved(case, spec.name, from_state, params, now)
+        self.touch(case)
+
+    def _moved(
+        self, case: Case, action: str, from_state: str, params: dict[str, Any], now: datetime
+    ) -> None:
+        """After an action (or a survey) is recorded: timers, then plugins' reactions."""
+        self.timers.moved(case, action, from_state, now)
         answers = self.hooks.case_moved(
             tenant=self.tenant,
             case=case,
-            action=spec.name,
+            action=action,
             from_state=from_state,
             params=params,
             actor=self.actor,
             cases=self.cases,
         )
-        self._apply(case, answers)
-        case.updated_at = now  # bumps the version even for actions that change nothing else
+        self.apply(case, answers)
 
     def _claim_ownership(self, case: Case) -> None:
         """首问责任制: the first staff member to act after intake owns the case."""
@@ -365,23 +382,16 @@ class CaseService:
             raise conflict(
                 "core.action_not_allowed", f"A survey is not taken in state {case.state}."
             )
+        now = self.now()
         self.record(case, "survey", {"score": body["score"], "comment": body.get("comment", "")})
+        self.timers.moved(case, "survey", case.state, now)
         if body["score"] <= 2:
             from_state = case.state
             case.state = "investigating"
             case.approved_by = case.approved_at = case.closed_at = None
             self.record(case, "reopen", {"from": from_state, "to": case.state, "by": "survey"})
-            answers = self.hooks.case_moved(
-                tenant=self.tenant,
-                case=case,
-                action="reopen",
-                from_state=from_state,
-                params={"by": "survey"},
-                actor=self.actor,
-                cases=self.cases,
-            )
-            self._apply(case, answers)
-        case.updated_at = self.now()
+            self._moved(case, "reopen", from_state, {"by": "survey"}, now)
+        self.touch(case)
         return case
 
     def comment(self, case_id: str, body: dict[str, Any]) -> CaseEvent:
@@ -389,6 +399,11 @@ class CaseService:
         return self.record(case, "comment", {"body": body["body"], "internal": body["internal"]})
 
     # --- shared ----------------------------------------------------------------------------
+
+    def touch(self, case: Case) -> None:
+        """One change, one new version (clients send it back to act again)."""
+        case.version += 1
+        case.updated_at = self.now()
 
     def _for_change(self, case_id: str, version: int) -> Case:
         case = self.get(case_id)
@@ -419,7 +434,7 @@ class CaseService:
                     CaseLink(tenant_id=self.tenant.id, case_id=a, other_id=b, relation=rel)
                 )
 
-    def _apply(self, case: Case, answers: list[Outcome | None]) -> None:
+    def apply(self, case: Case, answers: list[Outcome | None]) -> None:
         """Apply what reaction hooks decided, in this transaction."""
         for outcome in answers:
             if outcome is None:
@@ -439,6 +454,8 @@ class CaseService:
                 case.severity = outcome.severity
             if outcome.department:
                 case.department = outcome.department
+            if outcome.start_timers or outcome.stop_timers:
+                self.timers.apply(case, outcome.start_timers, outcome.stop_timers, self.now())
 
     def links_of(self, case_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Links of many cases in one query, for case bodies and lists."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from core.clock import utcnow
 from core.ids import new_id
 
 
@@ -47,10 +48,6 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -191,8 +188,9 @@ class Case(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
 
-    # A concurrent writer makes the UPDATE match no row: StaleDataError, answered as 409.
-    __mapper_args__ = {"version_id_col": version}
+    # A concurrent writer makes the UPDATE match no row: StaleDataError, answered as 409. The
+    # version moves once per change (CaseService.touch), however many flushes a change takes.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def customer(self) -> dict[str, str | None]:

@@ -186,7 +186,8 @@ class TenantSettingsSchema(Schema):
 
     @validates("categories")
     def _categories(self, value: list[dict], **_) -> None:
-        _unique_names([c["name"] for c in value])
+        # Runs even when an entry failed its own schema: look only at the names given.
+        _unique_names([c["name"] for c in value if isinstance(c, dict) and "name" in c])
 
 
 class TenantCreateSchema(TenantSettingsSchema):

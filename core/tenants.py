@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError
+from sqlalchemy.orm import object_session
 
 from core.errors import Problem, invalid, not_found
-from core.models import Counter, Tenant
+from core.models import Counter, Tenant, utcnow
 from core.plugins import Plugins
 from core.schemas import CalendarSchema, RevisitsSchema, TimersSchema
 from core.tenancy import TenantSession
+from core.timers import CaseTimers, calendar_of
 from core.types import TenantContext
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -71,8 +74,12 @@ def plugin_settings(plugins: Plugins, name: str, settings: Any, path: str) -> di
         raise invalid(exc.messages, prefix=path) from exc
 
 
-def apply_settings(tenant: Tenant, changes: dict[str, Any], plugins: Plugins) -> None:
-    """Apply validated settings (``TenantSettingsSchema`` output) to the tenant."""
+def apply_settings(
+    tenant: Tenant, changes: dict[str, Any], plugins: Plugins, calendar_dir: Path | None = None
+) -> None:
+    """Apply validated settings (``TenantSettingsSchema`` output) to the tenant. A change of
+    calendar or time zone recomputes the deadlines of running timers (and logs it)."""
+    calendar_before = (tenant.timezone, (tenant.settings or {}).get("calendar"))
     for key in ("name", "timezone", "locale"):
         if key in changes:
             setattr(tenant, key, changes[key])
@@ -86,6 +93,18 @@ def apply_settings(tenant: Tenant, changes: dict[str, Any], plugins: Plugins) ->
             name: plugin_settings(plugins, name, value, f"plugins.{name}")
             for name, value in changes["plugins"].items()
         }
+    context = context_of(tenant)
+    try:
+        calendar_of(context, calendar_dir)
+    except ValueError as exc:
+        raise invalid({"calendar": [str(exc)]}) from exc
+    session = object_session(tenant)
+    if (
+        tenant.id is not None
+        and session is not None
+        and calendar_before != (tenant.timezone, tenant.settings.get("calendar"))
+    ):
+        CaseTimers(session, context, hooks=None, data_dir=calendar_dir).recompute(utcnow())
 
 
 def create_tenant(session: TenantSession, data: dict[str, Any], plugins: Plugins) -> Tenant:
@@ -95,7 +114,12 @@ def create_tenant(session: TenantSession, data: dict[str, Any], plugins: Plugins
             409, "Conflict", f"A tenant with slug {data['slug']!r} exists.", kind="conflict"
         )
     tenant = Tenant(
-        slug=data["slug"], name=data["name"], settings=copy.deepcopy(DEFAULT_SETTINGS), plugins={}
+        slug=data["slug"],
+        name=data["name"],
+        timezone="Asia/Shanghai",
+        locale="zh_CN",
+        settings=copy.deepcopy(DEFAULT_SETTINGS),
+        plugins={},
     )
     apply_settings(tenant, data, plugins)
     session.add(tenant)

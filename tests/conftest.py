@@ -111,6 +111,22 @@ def config(backend: Backend, tmp_path: Path) -> Config:
 
 
 @pytest.fixture
+def clock():
+    """``clock.set(datetime)`` fixes the time the core reads; the real clock again after."""
+    import core.clock
+
+    class Clock:
+        def set(self, at):
+            core.clock.set_now(at)
+
+        def advance(self, delta):
+            core.clock.set_now(core.clock.utcnow() + delta)
+
+    yield Clock()
+    core.clock.set_now(None)
+
+
+@pytest.fixture
 def extra_plugins() -> tuple[Any, ...]:
     """Override in a module to register test plugins."""
     return ()

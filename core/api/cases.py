@@ -41,7 +41,13 @@ INTAKE = ("admin", "agent", "intake")
 
 def service() -> CaseService:
     core = current_app.extensions["casecore"]
-    return CaseService(g.db, tenant_context(), core.plugins, g.principal.actor)
+    return CaseService(
+        g.db,
+        tenant_context(),
+        core.plugins,
+        g.principal.actor,
+        calendar_dir=core.config.calendar_dir,
+    )
 
 
 def bodies(svc: CaseService, cases: list[Case]) -> list[dict[str, Any]]:
@@ -53,21 +59,33 @@ def bodies(svc: CaseService, cases: list[Case]) -> list[dict[str, Any]]:
         for timer in g.db.scalars(select(Timer).where(Timer.case_id.in_(ids))):
             timers[timer.case_id].append(timer)
     now = utcnow()
+    local = ZoneInfo(svc.tenant.timezone)
+    actions = svc.actions()
     out = []
     for case in cases:
+        ordered = sorted(timers[case.id], key=lambda t: (t.started_at, t.name))
         out.append(
-            {
-                **{c: getattr(case, c) for c in CaseSchema().fields if hasattr(Case, c)},
-                "customer": case.customer,
-                "links": links[case.id],
-                "violations": case.warnings or [],
-                "timers": [
-                    timer_view(t, now) for t in sorted(timers[case.id], key=lambda t: t.started_at)
-                ],
-                "allowed_actions": svc.allowed_actions(case),
-            }
+            in_zone(
+                {
+                    **{c: getattr(case, c) for c in CASE_COLUMNS},
+                    "customer": case.customer,
+                    "links": links[case.id],
+                    "violations": case.warnings or [],
+                    "timers": [in_zone(timer_view(t, now), local) for t in ordered],
+                    "allowed_actions": svc.allowed_actions(case, actions),
+                },
+                local,
+            )
         )
     return out
+
+
+CASE_COLUMNS = tuple(c for c in CaseSchema().fields if c in Case.__table__.c)
+
+
+def in_zone(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """Times as the tenant reads them: RFC 3339 with the tenant's offset."""
+    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def body(svc: CaseService, case: Case) -> dict[str, Any]:
@@ -207,13 +225,8 @@ def events(args: dict[str, Any], case_id: str):
 
 
 def event_view(event: CaseEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "at": event.at,
-        "actor": event.actor,
-        "data": event.data,
-    }
+    at = event.at.astimezone(ZoneInfo(tenant_context().timezone))
+    return {"id": event.id, "type": event.type, "at": at, "actor": event.actor, "data": event.data}
 
 
 @blp.route("/<case_id>/surveys", methods=["POST"])

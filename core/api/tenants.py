@@ -85,7 +85,7 @@ def show(slug: str):
 def change(payload: dict[str, Any], slug: str):
     """Change the tenant's settings (not its slug)."""
     with editable(slug) as (tenant, session):
-        apply_settings(tenant, payload, _core().plugins)
+        apply_settings(tenant, payload, _core().plugins, _core().config.calendar_dir)
         session.commit()
         return describe(tenant)
 

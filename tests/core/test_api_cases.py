@@ -7,9 +7,10 @@ import threading
 import pytest
 
 
-
 def events_of(client, tenant, case, role="admin"):
-    return client.get(f"/api/v1/cases/{case['id']}/events?limit=200", headers=tenant.auth(role)).json
+    return client.get(
+        f"/api/v1/cases/{case['id']}/events?limit=200", headers=tenant.auth(role)
+    ).json
 
 
 # --- intake --------------------------------------------------------------------------------
@@ -18,9 +19,12 @@ def events_of(client, tenant, case, role="admin"):
 def test_open_case_answers_201_with_location_and_body(client, make_tenant):
     acme = make_tenant("acme")
     body = {
-        "kind": "complaint", "title": "冰箱不制冷", "channel": "phone",
+        "kind": "complaint",
+        "title": "冰箱不制冷",
+        "channel": "phone",
         "customer": {"name": "张三", "phone": "138-0000 0000", "email": "Zhang@Example.com"},
-        "remedy_sought": "退款", "received_at": "2026-09-30T10:00:00+08:00",
+        "remedy_sought": "退款",
+        "received_at": "2026-09-30T10:00:00+08:00",
     }
     response = client.post("/api/v1/cases", json=body, headers=acme.auth("intake"))
     assert response.status_code == 201
@@ -29,8 +33,11 @@ def test_open_case_answers_201_with_location_and_body(client, make_tenant):
     assert case["number"].startswith("2026-")
     assert case["state"] == "received"
     assert case["title"] == "冰箱不制冷"  # Chinese round-trips unchanged
-    assert case["customer"] == {"name": "张三", "phone": "13800000000",
-                                "email": "zhang@example.com"}
+    assert case["customer"] == {
+        "name": "张三",
+        "phone": "13800000000",
+        "email": "zhang@example.com",
+    }
     assert case["severity"] == "normal" and case["description"] == ""
     assert case["received_at"] == "2026-09-30T10:00:00+08:00"  # the tenant's offset
     assert case["version"] == 1 and case["flags"] == [] and case["links"] == []
@@ -56,16 +63,49 @@ def test_case_numbers_are_unique_per_tenant(make_tenant, make_case):
         ({"kind": "complaint", "title": "x", "customer": {"name": "a"}}, "channel"),
         ({"kind": "complaint", "title": "x", "channel": "phone", "customer": {}}, "customer.name"),
         ({"kind": "nonsense", "title": "x", "channel": "phone", "customer": {"name": "a"}}, "kind"),
-        ({"kind": "complaint", "title": "x", "channel": "fax", "customer": {"name": "a"}},
-         "channel"),
-        ({"kind": "complaint", "title": "x", "channel": "phone", "customer": {"name": "a"},
-          "severity": "apocalyptic"}, "severity"),
-        ({"kind": "complaint", "title": "x", "channel": "phone", "customer": {"name": "a"},
-          "received_at": "2026-09-30T10:00:00"}, "received_at"),
-        ({"kind": "complaint", "title": "x", "channel": "phone", "customer": {"name": "a"},
-          "surprise": 1}, "surprise"),
-        ({"kind": "complaint", "title": "x", "channel": "phone",
-          "customer": {"name": "a", "email": "not-an-email"}}, "customer.email"),
+        (
+            {"kind": "complaint", "title": "x", "channel": "fax", "customer": {"name": "a"}},
+            "channel",
+        ),
+        (
+            {
+                "kind": "complaint",
+                "title": "x",
+                "channel": "phone",
+                "customer": {"name": "a"},
+                "severity": "apocalyptic",
+            },
+            "severity",
+        ),
+        (
+            {
+                "kind": "complaint",
+                "title": "x",
+                "channel": "phone",
+                "customer": {"name": "a"},
+                "received_at": "2026-09-30T10:00:00",
+            },
+            "received_at",
+        ),
+        (
+            {
+                "kind": "complaint",
+                "title": "x",
+                "channel": "phone",
+                "customer": {"name": "a"},
+                "surprise": 1,
+            },
+            "surprise",
+        ),
+        (
+            {
+                "kind": "complaint",
+                "title": "x",
+                "channel": "phone",
+                "customer": {"name": "a", "email": "not-an-email"},
+            },
+            "customer.email",
+        ),
     ],
 )
 def test_bad_intake_is_422_naming_the_field(client, make_tenant, body, field):
@@ -79,19 +119,33 @@ def test_bad_intake_is_422_naming_the_field(client, make_tenant, body, field):
 
 def test_data_for_a_plugin_not_enabled_is_refused(client, make_tenant):
     acme = make_tenant("acme")
-    body = {"kind": "return", "title": "x", "channel": "web", "customer": {"name": "a"},
-            "data": {"retail": {"sku": "A1"}}}
+    body = {
+        "kind": "return",
+        "title": "x",
+        "channel": "web",
+        "customer": {"name": "a"},
+        "data": {"retail": {"sku": "A1"}},
+    }
     response = client.post("/api/v1/cases", json=body, headers=acme.auth("agent"))
     assert response.status_code == 422
-    assert response.json["violations"] == [{
-        "code": "core.plugin_not_enabled", "field": "data.retail",
-        "message": "Plugin 'retail' is not enabled for this tenant."}]
+    assert response.json["violations"] == [
+        {
+            "code": "core.plugin_not_enabled",
+            "field": "data.retail",
+            "message": "Plugin 'retail' is not enabled for this tenant.",
+        }
+    ]
 
 
 def test_plugin_fields_are_validated_by_the_plugin_schema(client, make_tenant):
     shop = make_tenant("shop", plugins={"retail": {}})
-    body = {"kind": "return", "title": "x", "channel": "web", "customer": {"name": "a"},
-            "data": {"retail": {"sku": "A1", "colour": "red", "quantity": -1}}}
+    body = {
+        "kind": "return",
+        "title": "x",
+        "channel": "web",
+        "customer": {"name": "a"},
+        "data": {"retail": {"sku": "A1", "colour": "red", "quantity": -1}},
+    }
     response = client.post("/api/v1/cases", json=body, headers=shop.auth("agent"))
     assert response.status_code == 422
     assert {"data.retail.colour", "data.retail.quantity"} <= set(response.json["errors"])
@@ -100,8 +154,11 @@ def test_plugin_fields_are_validated_by_the_plugin_schema(client, make_tenant):
 def test_tenant_categories_and_sites_are_enforced(client, make_tenant, make_case):
     acme = make_tenant("acme", categories=[{"name": "质量", "group": "quality"}], sites=["一店"])
     body = {"kind": "complaint", "title": "x", "channel": "phone", "customer": {"name": "a"}}
-    bad = client.post("/api/v1/cases", json={**body, "category": "其他", "site": "二店"},
-                      headers=acme.auth("agent"))
+    bad = client.post(
+        "/api/v1/cases",
+        json={**body, "category": "其他", "site": "二店"},
+        headers=acme.auth("agent"),
+    )
     assert bad.status_code == 422 and {"category", "site"} <= set(bad.json["errors"])
     assert make_case(acme, category="质量", site="一店")["category"] == "质量"
 
@@ -169,8 +226,9 @@ def test_stale_version_is_409_and_nothing_changes(client, make_tenant, make_case
     acme = make_tenant("acme")
     case = make_case(acme)
     url = f"/api/v1/cases/{case['id']}"
-    first = client.post(f"{url}/actions", json={"action": "acknowledge", "version": 1},
-                        headers=acme.auth("agent"))
+    first = client.post(
+        f"{url}/actions", json={"action": "acknowledge", "version": 1}, headers=acme.auth("agent")
+    )
     assert first.status_code == 200
     stale = client.patch(url, json={"version": 1, "title": "改过了"}, headers=acme.auth("agent"))
     assert stale.status_code == 409
@@ -188,9 +246,11 @@ def test_two_actions_at_once_one_wins_one_gets_409(app, backend, make_tenant, ma
     def go(action: str) -> None:
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"/api/v1/cases/{case['id']}/actions",
-                               json={"action": action, "version": 1},
-                               headers=acme.auth("agent"))
+        response = client.post(
+            f"/api/v1/cases/{case['id']}/actions",
+            json={"action": action, "version": 1},
+            headers=acme.auth("agent"),
+        )
         results.append(response.status_code)
 
     threads = [threading.Thread(target=go, args=(a,)) for a in ("acknowledge", "withdraw")]
@@ -207,9 +267,11 @@ def test_edit_changes_fields_logs_and_bumps_version(client, make_tenant, make_ca
     acme = make_tenant("acme")
     case = make_case(acme)
     url = f"/api/v1/cases/{case['id']}"
-    response = client.patch(url, json={"version": 1, "title": "冰箱完全不制冷",
-                                       "customer": {"phone": "139 0000 0000"}},
-                            headers=acme.auth("agent"))
+    response = client.patch(
+        url,
+        json={"version": 1, "title": "冰箱完全不制冷", "customer": {"phone": "139 0000 0000"}},
+        headers=acme.auth("agent"),
+    )
     assert response.status_code == 200
     assert response.json["title"] == "冰箱完全不制冷"
     assert response.json["customer"]["phone"] == "13900000000"
@@ -223,8 +285,9 @@ def test_edit_changes_fields_logs_and_bumps_version(client, make_tenant, make_ca
 # --- owners, recusal, approval -------------------------------------------------------------
 
 
-def test_first_responder_owns_the_case_and_a_manager_can_reassign(named_token, make_tenant,
-                                                                    make_case, act):
+def test_first_responder_owns_the_case_and_a_manager_can_reassign(
+    named_token, make_tenant, make_case, act
+):
     acme = make_tenant("acme")
     case = make_case(acme, role="intake")
     assert case["owner"] is None  # intake is not a response
@@ -251,9 +314,13 @@ def test_recused_staff_cannot_read_act_or_own(client, named_token, make_tenant, 
 
 
 def _to_resolving(tenant, case, act):
-    for action, params in [("acknowledge", {}), ("investigate", {}),
-                           ("assign_department", {"department": "售后"}),
-                           ("propose", {"proposal": "换货"}), ("accept", {})]:
+    for action, params in [
+        ("acknowledge", {}),
+        ("investigate", {}),
+        ("assign_department", {"department": "售后"}),
+        ("propose", {"proposal": "换货"}),
+        ("accept", {}),
+    ]:
         assert act(tenant, case, action, **params).status_code == 200
 
 
@@ -278,14 +345,18 @@ def test_all_refusing_rules_are_reported_at_once(client, make_tenant, make_case,
     _to_resolving(acme, case, act)
     act(acme, case, "resolve", resolution="ok")
     follow = act(acme, case, "follow_up").json
-    raised = client.patch(f"/api/v1/cases/{case['id']}",
-                          json={"version": follow["version"], "severity": "critical"},
-                          headers=acme.auth("manager"))
+    raised = client.patch(
+        f"/api/v1/cases/{case['id']}",
+        json={"version": follow["version"], "severity": "critical"},
+        headers=acme.auth("manager"),
+    )
     assert raised.status_code == 200
     refused = act(acme, case, "close")
     assert refused.status_code == 422
     assert {v["code"] for v in refused.json["violations"]} == {
-        "core.approval_required", "core.revisits_required"}
+        "core.approval_required",
+        "core.revisits_required",
+    }
 
 
 # --- revisits and surveys ------------------------------------------------------------------
@@ -343,17 +414,22 @@ def test_withdraw_and_merge_close_open_cases(client, make_tenant, make_case, act
 
 
 def test_repeat_complaint_is_flagged_and_linked(make_tenant, make_case):
-    acme = make_tenant("acme", categories=[{"name": "质量", "group": "quality"}],
-                       sites=["一店", "二店"])
-    first = make_case(acme, category="质量", site="一店",
-                      received_at="2026-06-01T10:00:00+08:00")
-    again = make_case(acme, category="质量", site="一店",
-                      customer={"name": "张三", "phone": "13800000000"},
-                      received_at="2026-08-29T10:00:00+08:00")  # day 89
+    acme = make_tenant(
+        "acme", categories=[{"name": "质量", "group": "quality"}], sites=["一店", "二店"]
+    )
+    first = make_case(acme, category="质量", site="一店", received_at="2026-06-01T10:00:00+08:00")
+    again = make_case(
+        acme,
+        category="质量",
+        site="一店",
+        customer={"name": "张三", "phone": "13800000000"},
+        received_at="2026-08-29T10:00:00+08:00",
+    )  # day 89
     assert again["flags"] == ["repeat"]
     assert again["links"] == [{"case": first["id"], "relation": "repeat_of"}]
-    other_site = make_case(acme, category="质量", site="二店",
-                           received_at="2026-06-02T10:00:00+08:00")
+    other_site = make_case(
+        acme, category="质量", site="二店", received_at="2026-06-02T10:00:00+08:00"
+    )
     assert other_site["flags"] == []
     no_category = make_case(acme, received_at="2026-06-03T10:00:00+08:00")
     assert no_category["flags"] == []
@@ -369,16 +445,25 @@ def test_comments_and_events_are_paginated_oldest_first(client, make_tenant, mak
     case = make_case(acme)
     url = f"/api/v1/cases/{case['id']}"
     for i in range(4):
-        response = client.post(f"{url}/comments", json={"body": f"第{i}条", "internal": i == 0},
-                               headers=acme.auth("agent"))
+        response = client.post(
+            f"{url}/comments",
+            json={"body": f"第{i}条", "internal": i == 0},
+            headers=acme.auth("agent"),
+        )
         assert response.status_code == 201 and response.headers["Location"]
     page1 = client.get(f"{url}/events?limit=2", headers=acme.auth()).json
     assert [e["type"] for e in page1["items"]] == ["opened", "comment"]
-    page2 = client.get(f"{url}/events?limit=2&cursor={page1['next_cursor']}",
-                       headers=acme.auth()).json
-    page3 = client.get(f"{url}/events?limit=2&cursor={page2['next_cursor']}",
-                       headers=acme.auth()).json
-    assert [e["data"]["body"] for e in page2["items"] + page3["items"]] == ["第1条", "第2条", "第3条"]
+    page2 = client.get(
+        f"{url}/events?limit=2&cursor={page1['next_cursor']}", headers=acme.auth()
+    ).json
+    page3 = client.get(
+        f"{url}/events?limit=2&cursor={page2['next_cursor']}", headers=acme.auth()
+    ).json
+    assert [e["data"]["body"] for e in page2["items"] + page3["items"]] == [
+        "第1条",
+        "第2条",
+        "第3条",
+    ]
     assert page3["next_cursor"] is None
     assert client.get(f"{url}/events?limit=0", headers=acme.auth()).status_code == 422
     assert client.get(f"{url}/events?limit=201", headers=acme.auth()).status_code == 422
@@ -388,26 +473,37 @@ def test_comments_and_events_are_paginated_oldest_first(client, make_tenant, mak
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_attachments_are_type_checked_and_served_to_the_tenant_only(client, make_tenant,
-                                                                     make_case):
+def test_attachments_are_type_checked_and_served_to_the_tenant_only(client, make_tenant, make_case):
     import io
 
     acme, other = make_tenant("acme"), make_tenant("other")
     case = make_case(acme)
     url = f"/api/v1/cases/{case['id']}/attachments"
-    ok = client.post(url, data={"file": (io.BytesIO(PNG), "小票.png")},
-                     headers=acme.auth("intake"), content_type="multipart/form-data")
+    ok = client.post(
+        url,
+        data={"file": (io.BytesIO(PNG), "小票.png")},
+        headers=acme.auth("intake"),
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 201, ok.json
     assert ok.json["filename"] == "小票.png" and ok.json["size"] == len(PNG)
     download = client.get(ok.headers["Location"], headers=acme.auth("agent"))
     assert download.status_code == 200 and download.data == PNG
     assert download.mimetype == "image/png"
     assert client.get(ok.headers["Location"], headers=other.auth()).status_code == 404
-    fake = client.post(url, data={"file": (io.BytesIO(b"MZ not a png"), "x.png")},
-                       headers=acme.auth(), content_type="multipart/form-data")
+    fake = client.post(
+        url,
+        data={"file": (io.BytesIO(b"MZ not a png"), "x.png")},
+        headers=acme.auth(),
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 422 and "file" in fake.json["errors"]
-    exe = client.post(url, data={"file": (io.BytesIO(b"MZ"), "x.exe")},
-                      headers=acme.auth(), content_type="multipart/form-data")
+    exe = client.post(
+        url,
+        data={"file": (io.BytesIO(b"MZ"), "x.exe")},
+        headers=acme.auth(),
+        content_type="multipart/form-data",
+    )
     assert exe.status_code == 422
     assert client.post(url, headers=acme.auth()).status_code == 422
 
@@ -418,8 +514,13 @@ def test_attachments_are_type_checked_and_served_to_the_tenant_only(client, make
 def test_list_filters_and_chinese_text_search(client, make_tenant, make_case, act):
     acme = make_tenant("acme")
     fridge = make_case(acme, title="冰箱不制冷", kind="complaint", description="")
-    make_case(acme, title="洗衣机漏水", kind="return", description="",
-              customer={"name": "李四", "email": "li@example.com"})
+    make_case(
+        acme,
+        title="洗衣机漏水",
+        kind="return",
+        description="",
+        customer={"name": "李四", "email": "li@example.com"},
+    )
     make_case(acme, title="Refund for iPhone15", kind="feedback", description="")
     act(acme, fridge, "acknowledge", role="agent")
 
@@ -448,8 +549,9 @@ def test_list_pages_are_cursor_paginated_newest_first(client, make_tenant, make_
     made = [make_case(acme, title=f"第{i}件")["id"] for i in range(5)]
     seen, cursor = [], None
     while True:
-        response = client.get("/api/v1/cases?limit=2" + (f"&cursor={cursor}" if cursor else ""),
-                              headers=acme.auth())
+        response = client.get(
+            "/api/v1/cases?limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=acme.auth()
+        )
         seen += [c["id"] for c in response.json["items"]]
         cursor = response.json["next_cursor"]
         if cursor is None:

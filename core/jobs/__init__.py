@@ -1,0 +1,1 @@
+"""Background work: job functions (ids in, idempotent), the outbox relay, the schedule."""
