@@ -12,8 +12,10 @@ from marshmallow import RAISE, Schema, ValidationError
 from sqlalchemy import func, select, update
 
 from core.errors import Problem, conflict, forbidden, invalid, not_found, refused
+from core.ids import new_id
 from core.lookup import CaseLookup, normalise_email, normalise_phone
 from core.models import Case, CaseEvent, CaseLink, Counter, utcnow
+from core.outbox import CASE_EVENT, Outbox
 from core.plugins import Plugins
 from core.schemas import CORE_KINDS
 from core.search import index_text
@@ -45,6 +47,7 @@ class CaseService:
         self.hooks = plugins.for_tenant(tenant.plugins)
         self.cases = CaseLookup(session)
         self.timers = CaseTimers(session, tenant, self.hooks, calendar_dir)
+        self.outbox = Outbox(session)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -416,6 +419,7 @@ class CaseService:
 
     def record(self, case: Case, type_: str, data: dict[str, Any]) -> CaseEvent:
         event = CaseEvent(
+            id=new_id(),  # the outbox row below names it before any flush
             tenant_id=self.tenant.id,
             case_id=case.id,
             type=type_,
@@ -424,6 +428,7 @@ class CaseService:
             data=_jsonable(data),
         )
         self.session.add(event)
+        self.outbox.add(CASE_EVENT, {"event_id": event.id, "type": type_}, case_id=case.id)
         return event
 
     def _link(self, case: Case, other_id: str, relation: str, inverse: str | None) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 
 from core.models import Case, CaseEvent, CaseLink
+from core.records import PluginRecords
 from core.tenancy import TenantSession
 
 
@@ -92,6 +93,10 @@ class CaseLookup:
         if exclude:
             where.append(Case.id.not_in(exclude))
         return where
+
+    def records(self, plugin: str) -> PluginRecords:
+        """The keyed records of ``plugin`` in this tenant (claim, get, find, update)."""
+        return PluginRecords(self._session, plugin)
 
     def events(self, case_id: str, types: Iterable[str] | None = None) -> list[CaseEvent]:
         """The case's events, oldest first (optionally only of these types)."""

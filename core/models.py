@@ -301,6 +301,49 @@ class Webhook(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class OutboxMessage(TenantOwned, Base):
+    """Work that must follow a change, written in the change's transaction; a relay moves it
+    to the job queue. A Redis outage delays this work; it never loses it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The relay's cross-tenant scan of what is still to dispatch (partial, like the sweep's).
+        Index(
+            "ix_outbox_pending",
+            "created_at",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    topic: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(26))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PluginRecord(TenantOwned, Base):
+    """A plugin's own keyed record (a product pull per lot, say). The key is unique per tenant
+    and plugin, so two requests claiming the same key at once make exactly one record."""
+
+    __tablename__ = "plugin_records"
+    __table_args__ = (UniqueConstraint("tenant_id", "plugin", "kind", "key"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    plugin: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(32), default="open")
+    case_id: Mapped[str | None] = mapped_column(String(26))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 TENANT_OWNED_TABLES: tuple[str, ...] = tuple(
     mapper.local_table.name
     for mapper in Base.registry.mappers
