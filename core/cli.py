@@ -136,6 +136,7 @@ def load_manifest(database: Database, plugins, file: Path) -> str:
     except tomllib.TOMLDecodeError as exc:
         _fail(f"{file}: not valid TOML: {exc}")
     users = manifest.pop("users", [])
+    manifest.pop("sample_cases", None)  # for `casecore demo` only
     try:
         data = TenantCreateSchema().load(_dates_to_text(manifest))
     except ValidationError as exc:

@@ -1,50 +1,33 @@
-"""``casecore demo``: migrate, load the demo tenants, seed sample cases, list the logins."""
+"""``casecore demo``: migrate, load the demo tenants, seed their sample cases, list the logins.
+
+Sample cases live in the manifests (``[[sample_cases]]``): the fields of ``POST /api/v1/cases``
+plus ``received_days_ago`` and ``then``, the actions to take afterwards (``{action = "...",
+...fields}``), so each industry's demo shows its rules at work.
+"""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from core.cases import CaseService
+from core.clock import utcnow
 from core.config import Config
 from core.db import Database
+from core.errors import Problem
 from core.migrate import upgrade
-from core.models import Case, Tenant, utcnow
+from core.models import Case, Tenant
 from core.plugins import Plugins
+from core.schemas import CaseCreateSchema
 from core.tenants import context_of
 from core.tokens import create_tenant_token
 from core.types import Actor
 
 DEMO_PASSWORD = "casecore-demo"
-
-SAMPLES = [
-    {
-        "kind": "complaint",
-        "title": "店员服务态度差",
-        "channel": "phone",
-        "description": "顾客反映收银员态度冷淡，结账时未找零。",
-        "severity": "normal",
-        "customer": {"name": "李女士", "phone": "13800000001"},
-        "remedy_sought": "道歉",
-    },
-    {
-        "kind": "complaint",
-        "title": "产品质量问题，要求退款",
-        "channel": "web",
-        "description": "购买后第二天出现故障。",
-        "severity": "major",
-        "customer": {"name": "王先生", "email": "wang@example.com"},
-        "remedy_sought": "退款",
-    },
-    {
-        "kind": "feedback",
-        "title": "建议增加营业时间",
-        "channel": "wechat",
-        "customer": {"name": "赵先生", "phone": "13900000002"},
-    },
-]
 
 
 def set_up(config: Config, database: Database, tenants_dir: Path) -> list[str]:
@@ -53,14 +36,17 @@ def set_up(config: Config, database: Database, tenants_dir: Path) -> list[str]:
 
     upgrade(database.admin_engine, config.database_url)
     plugins = Plugins(allowed=config.plugins_allowed)
+    samples: dict[str, list[dict[str, Any]]] = {}
     for file in sorted(tenants_dir.glob("*.toml")):
         load_manifest(database, plugins, file)
+        manifest = tomllib.loads(file.read_text(encoding="utf-8"))
+        samples[manifest["slug"]] = manifest.get("sample_cases", [])
     lines = []
-    with database.unscoped("demo: seed sample cases and tokens") as session:
-        for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)):
+    with database.unscoped("demo: tokens and sample cases") as session:
+        for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)).all():
             token = create_tenant_token(session, tenant, "demo", "admin")
             session.commit()
-            seeded = _seed(database, plugins, tenant)
+            seeded = seed(database, plugins, tenant, samples.get(tenant.slug, []), config)
             lines.append(
                 f"{tenant.slug}: console /t/{tenant.slug}/login as admin@{tenant.slug}.example "
                 f"/ {DEMO_PASSWORD}; API token {token}"
@@ -69,15 +55,43 @@ def set_up(config: Config, database: Database, tenants_dir: Path) -> list[str]:
     return lines
 
 
-def _seed(database: Database, plugins: Plugins, tenant: Tenant) -> int:
+def seed(
+    database: Database,
+    plugins: Plugins,
+    tenant: Tenant,
+    samples: list[dict[str, Any]],
+    config: Config,
+) -> int:
+    """Open the sample cases (once: a tenant that has cases is left alone)."""
     session = database.session(tenant.id)
     try:
         if session.scalar(select(func.count()).select_from(Case)):
             return 0
-        svc = CaseService(session, context_of(tenant), plugins, Actor("demo", "admin", "token"))
-        for days, sample in enumerate(SAMPLES):
-            svc.open({**sample, "received_at": utcnow() - timedelta(days=days)})
+        svc = CaseService(
+            session,
+            context_of(tenant),
+            plugins,
+            Actor("demo", "admin", "token"),
+            calendar_dir=config.calendar_dir,
+        )
+        for sample in samples:
+            sample = dict(sample)
+            then = sample.pop("then", [])
+            days = sample.pop("received_days_ago", 0)
+            body = CaseCreateSchema().load(sample)
+            body["received_at"] = utcnow() - timedelta(days=days)
+            try:
+                case = svc.open(body)
+                session.flush()
+                for step in then:
+                    svc.act(case.id, {**step, "version": case.version})
+                    session.flush()
+            except Problem as problem:
+                raise SystemExit(
+                    f"demo sample {sample.get('title')!r} of {tenant.slug} was refused: "
+                    f"{problem.detail} {problem.errors or ''}"
+                ) from problem
         session.commit()
-        return len(SAMPLES)
+        return len(samples)
     finally:
         session.close()
