@@ -6,6 +6,7 @@ from core.types import (
     SYSTEM,
     ActionSpec,
     Actor,
+    Channel,
     Classification,
     Document,
     Link,
@@ -29,6 +30,7 @@ __all__ = [
     "SYSTEM",
     "ActionSpec",
     "Actor",
+    "Channel",
     "Classification",
     "Document",
     "Link",
@@ -47,4 +49,12 @@ __all__ = [
 
 from core.lookup import CaseLookup  # noqa: E402  (needs the names above first)
 
-__all__ += ["CaseLookup"]
+
+def request_tenant() -> TenantContext:
+    """In a plugin's API route (``register_blueprints``): the calling tenant."""
+    from core.api.auth import tenant_context
+
+    return tenant_context()
+
+
+__all__ += ["CaseLookup", "request_tenant"]

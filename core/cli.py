@@ -56,29 +56,58 @@ def serve(host: str, port: int) -> None:
 
     config = _config()
     _database(config)
-    create_app(config).run(host=host, port=port, threaded=True)
+    app = create_app(config)
+    _jobs_in_process(app)
+    app.run(host=host, port=port, threaded=True)
 
 
 @main.command()
 @click.option(
     "--queues",
-    default="default",
-    show_default=True,
-    help="Comma-separated queue names, in priority order.",
+    default=None,
+    help="Comma-separated queue names (default: CASECORE_QUEUE, or casecore).",
 )
-def worker(queues: str) -> None:
-    """Run an rq worker with the scheduler (needs REDIS_URL)."""
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+def worker(queues: str | None, burst: bool) -> None:
+    """Run an rq worker with the scheduler and the cron loop (needs REDIS_URL)."""
     config = _config()
     if not config.redis_url:
         _fail("REDIS_URL is not set: without Redis, `casecore serve` runs jobs in-process.")
-    from redis import Redis
+    import threading
+
     from rq import Queue, Worker
 
-    connection = Redis.from_url(config.redis_url)
-    names = [q.strip() for q in queues.split(",") if q.strip()]
-    Worker([Queue(n, connection=connection) for n in names], connection=connection).work(
-        with_scheduler=True
+    from core.jobs.runtime import Runtime, redis_for
+    from core.jobs.schedule import prepare_worker, run_cron
+    from core.plugins import Plugins
+
+    runtime = Runtime(
+        config, _database(config), Plugins(allowed=config.plugins_allowed), redis_for(config)
     )
+    try:
+        runtime.redis.ping()
+    except Exception as exc:
+        _fail(f"cannot reach Redis at {config.redis_url}: {exc}")
+    prepare_worker(runtime)
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=run_cron, args=(runtime, stop), daemon=True).start()
+    names = [q.strip() for q in (queues or config.queue_name).split(",") if q.strip()]
+    Worker([Queue(n, connection=runtime.redis) for n in names], connection=runtime.redis).work(
+        with_scheduler=True, burst=burst
+    )
+    stop.set()
+
+
+def _jobs_in_process(app) -> None:
+    """Without REDIS_URL the web process runs the job functions and the schedule itself."""
+    core = app.extensions["casecore"]
+    if core.config.redis_url:
+        return
+    from core.jobs.runtime import Runtime, redis_for
+    from core.jobs.schedule import start_in_process
+
+    start_in_process(Runtime(core.config, core.db, core.plugins, redis_for(core.config)))
 
 
 # --- db --------------------------------------------------------------------------------------
@@ -332,7 +361,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         return
     from core.app import create_app
 
-    create_app(config).run(host=host, port=port, threaded=True)
+    app = create_app(config)
+    _jobs_in_process(app)
+    app.run(host=host, port=port, threaded=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,8 @@ class Config:
     plugins_allowed: tuple[str, ...] | None = None
     instance_dir: Path = field(default_factory=_instance_dir)
     calendar_dir: Path | None = None
+    base_url: str = "http://127.0.0.1:5000"
+    queue_name: str = "casecore"
     max_upload_bytes: int = 20 * 1024 * 1024
     testing: bool = False
 
@@ -44,6 +46,8 @@ class Config:
             if allowed
             else None,
             instance_dir=instance,
+            queue_name=env.get("CASECORE_QUEUE") or "casecore",
+            base_url=(env.get("CASECORE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
             calendar_dir=Path(env["CASECORE_CALENDAR_DIR"])
             if env.get("CASECORE_CALENDAR_DIR")
             else instance / "calendars",

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Config
 from core.tenancy import TenantSession
@@ -33,6 +35,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the one writer
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def insert_if_absent(
+    session: Session, model: type, values: dict[str, Any], unique: list[str]
+) -> bool:
+    """INSERT a row unless one with the same ``unique`` columns exists, atomically (two sessions
+    doing it at once make one row). Answers whether this call made it."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(*[getattr(model, c) for c in unique])
+    )
+    return session.execute(stmt).first() is not None
 
 
 class Database:

@@ -32,6 +32,7 @@ import pluggy
 from core.types import (
     ActionSpec,
     Actor,
+    Channel,
     Classification,
     Document,
     Outcome,
@@ -70,8 +71,10 @@ def settings_schema() -> type[Schema] | None:
 def case_fields_schema(tenant: TenantContext, kind: str) -> type[Schema] | None:
     """The marshmallow schema of ``data.<plugin>`` for cases of ``kind``.
 
-    Called for one plugin at a time, when a case is opened or its ``data`` edited. Unknown keys
-    must raise; the errors come back to the client under ``data.<plugin>.<field>``.
+    Called for one plugin at a time, when a case is opened or its ``data`` edited, and to
+    describe the plugin (``GET /api/v1/plugins``, the console's forms), where ``tenant`` may be
+    one that has not enabled it. Unknown keys must raise; the errors come back to the client
+    under ``data.<plugin>.<field>``.
     ``None``: the plugin takes no fields on cases of this kind (any given are refused).
     """
 
@@ -85,8 +88,9 @@ def register_kinds(tenant: TenantContext) -> list[str]:
 def register_actions(tenant: TenantContext) -> list[ActionSpec]:
     """Workflow actions the plugin adds (e.g. ``request_appraisal``).
 
-    An action with a core action's name is refused at start-up; a plugin reacts to its own
-    actions in :func:`case_moved`.
+    Asked at start-up with every plugin on its default settings (an action with a core
+    action's name, or another plugin's, is a start-up error), then per tenant. A plugin
+    reacts to its own actions in :func:`case_moved`.
     """
 
 
@@ -209,7 +213,8 @@ def register_blueprints() -> list[Blueprint]:
     """Flask blueprints with extra API routes, registered at start-up under ``/api/v1``.
 
     A request through them for a tenant that has not enabled the plugin answers 404, and the
-    tenant scope is open as for every API route. Takes no tenant: routes exist once per app.
+    tenant scope is open as for every API route; ``core.request_tenant()`` gives the calling
+    tenant. Takes no tenant: routes exist once per app.
     """
 
 
@@ -220,3 +225,10 @@ def register_blueprints() -> list[Blueprint]:
 def register_periodic_jobs() -> list[PeriodicJob]:
     """Jobs to run on a schedule; a ``per_tenant`` job runs once for each tenant that enabled
     the plugin. Stable ids: the schedule is reconciled by id at start-up."""
+
+
+@hookspec
+def register_channels(tenant: TenantContext) -> list[Channel]:
+    """Notification channels the plugin provides for this tenant (SMS, WeChat). A message to a
+    customer's phone goes through the channel named ``sms``; with none, it is logged as
+    ``no_channel``. Email over SMTP is the core's own."""

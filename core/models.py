@@ -326,6 +326,25 @@ class OutboxMessage(TenantOwned, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class Delivery(TenantOwned, Base):
+    """One message to one target (a webhook, an address): the log of what was sent, and what
+    makes a retried job send nothing twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("tenant_id", "message_id", "target"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(String(26))
+    target: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
 class PluginRecord(TenantOwned, Base):
     """A plugin's own keyed record (a product pull per lot, say). The key is unique per tenant
     and plugin, so two requests claiming the same key at once make exactly one record."""

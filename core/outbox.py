@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
+from core.clock import utcnow
+from core.ids import new_id
 from core.models import OutboxMessage
 from core.tenancy import TenantSession
 
@@ -23,3 +27,22 @@ class Outbox:
         message = OutboxMessage(topic=topic, payload=payload, case_id=case_id)
         self.session.add(message)
         return message
+
+    def add_many(self, topic: str, messages: list[tuple[dict[str, Any], str | None]]) -> None:
+        """Many messages of one topic, as one bulk INSERT: ``[(payload, case_id), ...]``."""
+        now = utcnow()
+        self.session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "id": new_id(),
+                    "tenant_id": self.session.tenant_id,
+                    "topic": topic,
+                    "payload": payload,
+                    "case_id": case_id,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for payload, case_id in messages
+            ],
+        )

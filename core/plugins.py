@@ -95,7 +95,13 @@ class Plugins:
             self._register(ep.name, obj)
         for obj in extra:
             self._register(self._info_of(obj, None).name, obj)
-        self.pm.check_pending()
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(
+                f"plugin {exc.plugin.name if hasattr(exc.plugin, 'name') else exc.plugin!r} "
+                f"implements a hook that does not exist: {exc}"
+            ) from exc
 
     # --- registration --------------------------------------------------------------------
 
@@ -155,6 +161,30 @@ class Plugins:
             if impl.plugin is proxy:
                 return impl.function(*(kwargs[a] for a in impl.argnames))
         return None
+
+    def call_each(self, hook: str, enabled: Iterable[str], **kwargs: Any) -> list[tuple[str, Any]]:
+        """Each enabled plugin's answer to a hook, with the plugin's name (for attribution)."""
+        proxies = {id(self.pm.get_plugin(n)): n for n in enabled if n in self.infos}
+        answers = []
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            name = proxies.get(id(impl.plugin))
+            if name is not None:
+                answers.append((name, impl.function(*(kwargs[a] for a in impl.argnames))))
+        return answers
+
+    def check_actions(self, probe: Any) -> None:
+        """A plugin action may not take a core action's name, nor another plugin's."""
+        from core.workflow import CORE_ACTIONS
+
+        owners: dict[str, str] = {name: "the core" for name in CORE_ACTIONS}
+        for plugin, answer in self.call_each("register_actions", self.infos, tenant=probe):
+            for spec in answer or []:
+                if spec.name in owners:
+                    raise PluginLoadError(
+                        f"plugin {plugin!r} adds an action {spec.name!r}, "
+                        f"which {owners[spec.name]} has already"
+                    )
+                owners[spec.name] = f"plugin {plugin!r}"
 
     def for_tenant(self, enabled: Iterable[str]) -> TenantHooks:
         return TenantHooks(self, frozenset(enabled))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from core.db import insert_if_absent
 from core.ids import new_id
 from core.models import PluginRecord, utcnow
 from core.tenancy import TenantSession
@@ -28,26 +28,24 @@ class PluginRecords:
         self, kind: str, key: str, data: dict[str, Any] | None = None, case_id: str | None = None
     ) -> tuple[PluginRecord, bool]:
         """The record for ``(kind, key)``, made now if there was none: ``(record, made)``."""
-        dialect = postgresql if self._session.bind.dialect.name == "postgresql" else sqlite
         now = utcnow()
-        stmt = (
-            dialect.insert(PluginRecord)
-            .values(
-                tenant_id=self._session.tenant_id,
-                id=new_id(),
-                plugin=self.plugin,
-                kind=kind,
-                key=key,
-                state="open",
-                case_id=case_id,
-                data=data or {},
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "plugin", "kind", "key"])
-            .returning(PluginRecord.id)
+        made = insert_if_absent(
+            self._session,
+            PluginRecord,
+            {
+                "tenant_id": self._session.tenant_id,
+                "id": new_id(),
+                "plugin": self.plugin,
+                "kind": kind,
+                "key": key,
+                "state": "open",
+                "case_id": case_id,
+                "data": data or {},
+                "created_at": now,
+                "updated_at": now,
+            },
+            unique=["tenant_id", "plugin", "kind", "key"],
         )
-        made = self._session.execute(stmt).scalar() is not None
         record = self.get(kind, key)
         assert record is not None  # made now, or made (and committed) by another request
         return record, made

@@ -44,6 +44,17 @@ def context_of(tenant: Tenant) -> TenantContext:
     )
 
 
+def probe_context(plugins: Plugins) -> TenantContext:
+    """A tenant with every installed plugin on its default settings: what declaration hooks
+    and start-up checks are asked with when no real tenant is at hand."""
+    defaults = {}
+    for name in plugins.names:
+        schema_cls = plugins.call_one(name, "settings_schema")
+        defaults[name] = schema_cls().dump(schema_cls().load({})) if schema_cls else {}
+    return TenantContext(id=0, slug="-", name="-", timezone="UTC", locale="en",
+                         settings=copy.deepcopy(DEFAULT_SETTINGS), plugins=defaults)
+
+
 def describe(tenant: Tenant) -> dict[str, Any]:
     """The tenant as the API shows it."""
     ctx = context_of(tenant)

@@ -187,14 +187,28 @@ class Panel:
 class PeriodicJob:
     """A job that runs on a schedule: a stable ``id``, a cron expression, and the function.
 
-    The function takes the tenant id (``per_tenant=True``: one run per tenant that enabled the
-    plugin) or nothing.
+    With ``per_tenant=True`` it runs once per tenant that enabled the plugin, and the function
+    is called with whichever of ``tenant`` (TenantContext), ``cases`` (CaseLookup) and
+    ``tenant_id`` it names; otherwise with nothing.
     """
 
     id: str
     cron: str
     func: Any
     per_tenant: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A way to reach people that a plugin provides (SMS, WeChat).
+
+    ``name`` is the kind of address it serves (``"sms"`` for customers' phone numbers);
+    ``send(address, subject, body, key)`` delivers one message or raises (the job is retried);
+    ``key`` is stable across retries of the same message, for the provider's deduplication.
+    """
+
+    name: str
+    send: Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@ dropped at the end), with small factories for tenants, tokens and cases."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,18 +19,7 @@ from core.db import Database
 from core.migrate import upgrade
 from core.models import Base
 from core.tokens import create_platform_token, create_tenant_token
-
-REQUIRE_SERVICES = os.environ.get("CASECORE_REQUIRE_SERVICES") == "1"
-PG_ADMIN_DSN = os.environ.get("CASECORE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("CASECORE_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def need_service(name: str, reason: str) -> None:
-    """Skip when a server is missing, unless CI requires the services: then fail."""
-    message = f"{name} is not reachable: {reason}"
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " (CASECORE_REQUIRE_SERVICES=1)")
-    pytest.skip(message)
+from tests.support import PG_ADMIN_DSN, REDIS_URL, REQUIRE_SERVICES, need_service  # noqa: F401
 
 
 @dataclass

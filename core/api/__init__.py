@@ -104,9 +104,12 @@ def init_api(app: Flask) -> None:
     app.extensions["casecore_api"] = api
     for blueprint in (tenants.blp, plugins.blp, cases.blp, webhooks.blp, reports.blp):
         api.register_blueprint(blueprint)
-    for blueprint in app.extensions["casecore"].plugins.pm.hook.register_blueprints():
-        for bp in blueprint or []:
+    plugins = app.extensions["casecore"].plugins
+    plugin_routes: dict[str, str] = {}  # blueprint name -> the plugin it belongs to
+    for plugin, answer in plugins.call_each("register_blueprints", plugins.names):
+        for bp in answer or []:
             api.register_blueprint(bp, url_prefix=f"{API_PREFIX}/{bp.name}")
+            plugin_routes[bp.name] = plugin
     app.register_blueprint(health.blp)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
@@ -117,6 +120,16 @@ def init_api(app: Flask) -> None:
     )
 
     app.before_request(authenticate)
+
+    @app.before_request
+    def _plugin_routes_for_enabling_tenants_only() -> None:
+        plugin = plugin_routes.get(request.blueprint or "")
+        if plugin is None:
+            return
+        who = g.get("principal")
+        if who is None or who.is_platform or plugin not in (who.tenant.plugins or {}):
+            raise Problem(404, "Not found", "No such resource.", kind="not-found")
+
     app.teardown_request(close_session)
 
     @app.errorhandler(Problem)

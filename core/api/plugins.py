@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from core.api.auth import tenant_context
 from core.plugins import Plugins
 from core.schemas import CORE_KINDS, PageArgs, PluginSchema, page_of
+from core.tenants import probe_context
 
 blp = Blueprint("plugins", __name__, url_prefix="/api/v1/plugins", description="Plugins")
 
@@ -49,7 +50,8 @@ def describe(plugins: Plugins, name: str, tenant) -> dict[str, Any]:
 def list_plugins(args: dict[str, Any]):
     """Installed plugins; ``case_fields_schema`` is given per case kind."""
     plugins: Plugins = current_app.extensions["casecore"].plugins
-    tenant = None if g.principal.is_platform else tenant_context()
+    # Declaration hooks describe the plugin: a platform admin (no tenant) sees the defaults.
+    tenant = probe_context(plugins) if g.principal.is_platform else tenant_context()
     names = [n for n in plugins.names if not args.get("cursor") or n > args["cursor"]]
     chosen = names[: args["limit"]]
     more = len(names) > len(chosen)

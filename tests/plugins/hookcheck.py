@@ -15,8 +15,9 @@ test sets before it makes requests:
 
 What the plugin provides whatever the switches say: the document ``hookcheck.txt``, a console
 panel, a blueprint with ``GET /api/v1/hookcheck/ping``, a periodic job, a settings schema
-(``limit``: an int from 1 to 10, default 3) and a case fields schema (``lot`` and ``count``,
-unknown keys refused; none on ``feedback`` cases).
+(``limit``: an int from 1 to 10, default 3), a case fields schema (``lot`` and ``count``,
+unknown keys refused; none on ``feedback`` cases) and an ``sms`` notification channel that
+records what it would send.
 
 Each test gets a fresh instance (the plugin keeps state), registered with
 ``create_app(config, extra_plugins=(HookCheck(),))``.
@@ -36,6 +37,7 @@ from core import (
     ActionSpec,
     Actor,
     CaseLookup,
+    Channel,
     Classification,
     Document,
     Outcome,
@@ -76,14 +78,25 @@ class InspectParams(Schema):
     points = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
 
 
+SEEN = ("id", "state", "category", "severity", "department")
+
+
 @dataclass
 class Call:
-    """One hook call: the hook, its arguments as given, and the case as it was then."""
+    """One hook call: the hook, its arguments as given, and the case as it was then (``seen``:
+    the ORM case itself expires once its session is gone)."""
 
     hook: str
     args: dict[str, Any]
-    case_id: str | None = None
-    case_state: str | None = None
+    seen: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> str | None:
+        return self.seen.get("id")
+
+    @property
+    def case_state(self) -> str | None:
+        return self.seen.get("state")
 
     @property
     def tenant(self) -> str | None:
@@ -123,7 +136,9 @@ class HookCheck:
     classification: Classification | None = None
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     timers: list[TimerSpec] = field(
-        default_factory=lambda: [TimerSpec("hookcheck_reply", 2, "hours", stop_on=frozenset({"inspect"}))]
+        default_factory=lambda: [
+            TimerSpec("hookcheck_reply", 2, "hours", stop_on=frozenset({"inspect"}))
+        ]
     )
     fail_in: set[str] = field(default_factory=set)
 
@@ -131,14 +146,10 @@ class HookCheck:
 
     def _record(self, hook: str, **args: Any) -> None:
         case = args.get("case")
-        self.calls.append(
-            Call(
-                hook,
-                args,
-                case_id=getattr(case, "id", None),
-                case_state=getattr(case, "state", None),
-            )
-        )
+        seen = {key: getattr(case, key) for key in SEEN} if case is not None else {}
+        if "timer" in args:
+            seen["timer"] = args["timer"].name
+        self.calls.append(Call(hook, args, seen))
         if hook in self.fail_in:
             raise HookCheckFailure(f"hookcheck was told to fail in {hook}")
 
@@ -295,8 +306,8 @@ class HookCheck:
 
         @blp.route("/ping", methods=["GET"])
         def ping():
-            # Plugins have no public way to learn the calling tenant in their own routes yet
-            # (see the report of tests/core/test_plugin_hooks.py); this reaches into the core.
+            # The core exports no helper yet for a plugin route to learn its tenant, so this
+            # test plugin reaches into core.api.auth; a real plugin should not have to.
             from core.api.auth import tenant_context
 
             tenant = tenant_context()
@@ -315,3 +326,12 @@ class HookCheck:
     def digest(self, tenant_id: int) -> None:
         """The periodic job: records that it ran for this tenant."""
         self._record("digest", tenant_id=tenant_id)
+
+    @hookimpl
+    def register_channels(self, tenant: TenantContext) -> list[Channel]:
+        self._record("register_channels", tenant=tenant)
+        return [Channel("sms", self.send_sms)]
+
+    def send_sms(self, address: str, subject: str, body: str, key: str) -> None:
+        """The ``sms`` channel: records the message instead of sending it."""
+        self._record("send_sms", address=address, subject=subject, body=body, key=key)

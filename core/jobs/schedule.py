@@ -1,0 +1,117 @@
+"""Periodic jobs as data (stable ids), the cron loop that enqueues them, and the in-process
+runner of the embedded default.
+
+Only one cron loop enqueues at a time per deployment (a lease in Redis), however many workers
+run; each periodic job that spans tenants fans out one job per tenant (``run_periodic``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from rq import SimpleWorker
+from rq.cron import CronScheduler
+
+from core.jobs import tasks
+from core.jobs.runtime import Runtime, install
+from core.plugins import Plugins
+
+log = logging.getLogger("casecore.schedule")
+
+LEASE_KEY = "casecore:cron:leader"
+LEASE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Periodic:
+    id: str
+    func: Any
+    interval: int | None = None
+    cron: str | None = None
+    args: tuple = ()
+
+
+CORE_PERIODIC: tuple[Periodic, ...] = (
+    Periodic("sla-sweep", tasks.sla_sweep, interval=30),  # DESIGN.md: at least every 30 s
+    Periodic("outbox-relay", tasks.relay, interval=2),
+)
+
+
+def definitions(plugins: Plugins) -> list[Periodic]:
+    """The core's periodic jobs and every installed plugin's, by stable id."""
+    found = list(CORE_PERIODIC)
+    for name in plugins.names:
+        for answer in plugins.hook("register_periodic_jobs", [name])():
+            for job in answer or []:
+                found.append(
+                    Periodic(
+                        f"{name}:{job.id}", tasks.run_periodic, cron=job.cron, args=(name, job.id)
+                    )
+                )
+    ids = [p.id for p in found]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"periodic job ids must be unique: {sorted(ids)}")
+    return found
+
+
+def cron_scheduler(rt: Runtime) -> CronScheduler:
+    scheduler = CronScheduler(connection=rt.redis, logging_level="WARNING")
+    for job in definitions(rt.plugins):
+        scheduler.register(
+            job.func,
+            rt.queue.name,
+            args=job.args,
+            interval=job.interval,
+            cron=job.cron,
+            name=job.id,
+        )
+    return scheduler
+
+
+def run_cron(rt: Runtime, stop: threading.Event, tick: float = 1.0) -> None:
+    """Enqueue due periodic jobs while this process holds the lease."""
+    scheduler = cron_scheduler(rt)
+    me = scheduler.name.encode()
+    while not stop.is_set():
+        try:
+            if (
+                rt.redis.set(LEASE_KEY, me, nx=True, ex=LEASE_SECONDS)
+                or rt.redis.get(LEASE_KEY) == me
+            ):
+                rt.redis.expire(LEASE_KEY, LEASE_SECONDS)
+                scheduler.enqueue_jobs()
+        except Exception:  # Redis away: try again next tick; nothing is lost (outbox)
+            log.warning("cron: could not reach Redis; retrying", exc_info=True)
+        stop.wait(tick)
+
+
+def start_in_process(rt: Runtime) -> threading.Event:
+    """The embedded default: a worker thread and the cron loop on an in-memory Redis."""
+    install(rt)
+    stop = threading.Event()
+    worker = SimpleWorker([rt.queue], connection=rt.redis)
+    threading.Thread(
+        target=worker.work,
+        kwargs={"with_scheduler": True, "logging_level": "WARNING"},
+        name="casecore-worker",
+        daemon=True,
+    ).start()
+    threading.Thread(target=run_cron, args=(rt, stop), name="casecore-cron", daemon=True).start()
+    log.info("jobs run in-process (no REDIS_URL): SLA sweep every 30 s, outbox relay every 2 s")
+    return stop
+
+
+def prepare_worker(rt: Runtime) -> None:
+    """A forking worker: the runtime is built once; each forked job gets fresh DB pools."""
+    install(rt)
+    os.register_at_fork(after_in_child=lambda: _fresh_pools(rt))
+
+
+def _fresh_pools(rt: Runtime) -> None:
+    rt.db.engine.dispose(close=False)
+    if rt.db.admin_engine is not rt.db.engine:
+        rt.db.admin_engine.dispose(close=False)
