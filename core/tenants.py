@@ -68,16 +68,19 @@ def describe(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def plugin_settings(plugins: Plugins, name: str, settings: Any, path: str) -> dict[str, Any]:
-    """Validate one plugin's settings with its schema (unknown keys refused; ``{}``: defaults)."""
+def plugin_settings(plugins: Plugins, name: str, settings: Any, path: str = "") -> dict[str, Any]:
+    """Validate one plugin's settings with its schema (unknown keys refused; ``{}``: defaults).
+    Errors are keyed under ``path`` (``plugins.retail`` in a tenant body; none when the body
+    is the settings themselves)."""
+    here = path or "_schema"
     if name not in plugins.infos:
-        raise invalid({path: [f"No plugin named {name!r} is installed."]})
+        raise invalid({here: [f"No plugin named {name!r} is installed."]})
     if not isinstance(settings, dict):
-        raise invalid({path: ["Give the plugin's settings as an object."]})
+        raise invalid({here: ["Give the plugin's settings as an object."]})
     schema_cls: type[Schema] | None = plugins.call_one(name, "settings_schema")
     if schema_cls is None:
         if settings:
-            raise invalid({path: ["This plugin has no settings."]})
+            raise invalid({here: ["This plugin has no settings."]})
         return {}
     try:
         return schema_cls(unknown=RAISE).dump(schema_cls(unknown=RAISE).load(settings))

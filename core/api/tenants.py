@@ -102,7 +102,7 @@ def enable_plugin(payload: dict[str, Any], slug: str, name: str):
     if name not in _core().plugins.infos:
         raise not_found("plugin")
     with editable(slug) as (tenant, session):
-        settings = plugin_settings(_core().plugins, name, payload, name)
+        settings = plugin_settings(_core().plugins, name, payload)  # errors keyed by field
         tenant.plugins = {**(tenant.plugins or {}), name: settings}
         session.commit()
         return describe(tenant)

@@ -216,11 +216,14 @@ def _send(rt, tenant, channel: str, address: str, subject: str, body: str, key: 
             return "held"  # no SMTP_URL: kept, visible in the delivery log
         EmailChannel(rt.config.smtp_url).send(address, subject, body, key)
         return "sent"
-    hooks = rt.plugins.for_tenant(tenant.plugins)
-    for answer in hooks.register_channels(tenant=tenant):
+    for plugin, answer in rt.plugins.call_each("register_channels", tenant.plugins, tenant=tenant):
         for plugin_channel in answer or []:
             if plugin_channel.name == channel:
-                plugin_channel.send(address, subject, body, key)
+                try:
+                    plugin_channel.send(address, subject, body, key)
+                except Exception:
+                    log.exception("plugin %s: channel %s failed", plugin, channel)
+                    raise
                 return "sent"
     return "no_channel"
 
@@ -265,7 +268,12 @@ def run_periodic_for_tenant(plugin: str, job_id: str, tenant_id: int) -> Any:
             return "plugin disabled meanwhile"
         offered = {"tenant": tenant, "cases": CaseLookup(session), "tenant_id": tenant_id}
         wanted = inspect.signature(job.func).parameters
-        result = job.func(**{k: v for k, v in offered.items() if k in wanted})
+        try:
+            result = job.func(**{k: v for k, v in offered.items() if k in wanted})
+        except Exception:
+            log.exception("plugin %s: periodic job %s failed for tenant %s", plugin, job_id,
+                          tenant_id)
+            raise
         session.commit()
         return result
 
