@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 from argon2 import PasswordHasher
-from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select, text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from core.config import Config
 from core.db import Database
@@ -29,12 +29,24 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _database(config: Config) -> Database:
-    db = Database(config)
+def _database(config: Config, migrated: bool = True) -> Database:
+    """Both connections, checked: reachable, and (unless ``migrated=False``) migrated."""
     try:
-        db.ping()
-    except OperationalError as exc:
-        _fail(f"cannot reach the database ({config.database_url.split('@')[-1]}): {exc.orig}")
+        db = Database(config)
+    except (ArgumentError, NoSuchModuleError, OSError) as exc:
+        _fail(f"cannot use DATABASE_URL / DATABASE_ADMIN_URL: {exc}")
+    for name, engine in (("DATABASE_URL", db.engine), ("DATABASE_ADMIN_URL", db.admin_engine)):
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (OperationalError, OSError) as exc:
+            where = engine.url.render_as_string(hide_password=True)
+            _fail(f"cannot reach the database of {name} ({where}): {getattr(exc, 'orig', exc)}")
+    if migrated:
+        from core.migrate import current_revision, head_revision
+
+        if current_revision(db.admin_engine) != head_revision():
+            _fail("the database schema is missing or old: run `casecore db upgrade` first")
     return db
 
 
@@ -124,7 +136,7 @@ def db_upgrade() -> None:
     from core.migrate import current_revision, upgrade
 
     config = _config()
-    database = _database(config)
+    database = _database(config, migrated=False)
     upgrade(database.admin_engine, config.database_url)
     click.echo(f"database at revision {current_revision(database.admin_engine)}")
 
@@ -189,17 +201,25 @@ def load_manifest(database: Database, plugins, file: Path) -> str:
         except Problem as problem:
             _fail(f"{file}: {problem.detail} {problem.errors or ''}")
         session.flush()
+        try:
+            users = ManifestUser(many=True).load(users)
+        except ValidationError as exc:
+            _fail(f"{file}: [[users]] {exc.messages}")
         for user in users:
             upsert_user(
-                session,
-                tenant,
-                user["email"],
-                user["role"],
-                user.get("password"),
-                user.get("name", ""),
+                session, tenant, user["email"], user["role"], user.get("password"), user["name"]
             )
         session.commit()
         return f"{action} {tenant.slug}"
+
+
+class ManifestUser(Schema):
+    """A ``[[users]]`` entry of a tenant manifest."""
+
+    email = fields.Email(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = fields.String(validate=validate.Length(min=8, max=200))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 def _dates_to_text(value: Any) -> Any:
@@ -231,6 +251,8 @@ def tokens_create(slug: str | None, role: str | None, platform: bool, name: str 
 
     if platform == bool(slug):
         _fail("give either --platform or --tenant SLUG with --role ROLE")
+    if platform and role:
+        _fail("a platform token has no role: leave out --role")
     if slug and not role:
         _fail("--role is required with --tenant")
     database = _database(_config())
@@ -352,7 +374,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from core.demo import set_up
 
     config = _config()
-    database = _database(config)
+    database = _database(config, migrated=False)  # the demo migrates itself
     logins = set_up(config, database, Path("tenants"))
     click.echo(f"casecore demo on http://{host}:{port}/")
     for line in logins:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from datetime import time
+from datetime import UTC, datetime, time
 
 import holidays
 from marshmallow import (
@@ -19,6 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from core.calendars import MAX_AMOUNT
 from core.types import ROLES, SEVERITIES, TIME_UNITS
 from core.workflow import STATES
 
@@ -30,6 +31,12 @@ CORE_TIMERS: tuple[str, ...] = ("first_reply", "department_reply", "follow_up", 
 LOCALES: tuple[str, ...] = ("zh_CN", "en")
 
 _name = validate.Length(min=1, max=200)
+# Times the calendar and the database can work with; outside: a 422, not an overflow.
+_sane_time = validate.Range(
+    min=datetime(1970, 1, 1, tzinfo=UTC),
+    max=datetime(2200, 1, 1, tzinfo=UTC),
+    error="Give a time between 1970 and 2200.",
+)
 _long = validate.Length(max=20000)
 _int32 = validate.Range(min=0, max=2**31 - 1)
 
@@ -130,6 +137,12 @@ class CategorySchema(Schema):
 class DurationSchema(Schema):
     amount = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
     unit = fields.String(required=True, validate=validate.OneOf(TIME_UNITS))
+
+    @validates_schema
+    def _within_calendar(self, data: dict, **_) -> None:
+        limit = MAX_AMOUNT.get(data.get("unit", ""), 0)
+        if data.get("amount", 0) > limit > 0:
+            raise ValidationError(f"At most {limit} {data['unit']}.", "amount")
 
 
 class TimersSchema(Schema):
@@ -255,7 +268,8 @@ class CaseCreateSchema(Schema):
     )
     remedy_sought = fields.String(allow_none=True, validate=_long)
     received_at = fields.AwareDateTime(
-        metadata={"description": "When the case was received (RFC 3339); default now."}
+        validate=_sane_time,
+        metadata={"description": "When the case was received (RFC 3339); default now."},
     )
     data = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
@@ -408,8 +422,8 @@ class CaseListArgs(PageArgs):
 
 
 class SummaryArgs(Schema):
-    from_ = fields.AwareDateTime(data_key="from", required=True)
-    to = fields.AwareDateTime(required=True)
+    from_ = fields.AwareDateTime(data_key="from", required=True, validate=_sane_time)
+    to = fields.AwareDateTime(required=True, validate=_sane_time)
 
     @validates_schema
     def _order(self, data: dict, **_) -> None:

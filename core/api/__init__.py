@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Flask, Response, current_app, g, json, request, send_from_directory
+from flask import Flask, Response, abort, current_app, g, json, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from sqlalchemy.orm.exc import StaleDataError
@@ -119,6 +119,7 @@ def init_api(app: Flask) -> None:
         lambda filename: send_from_directory(assets, filename),
     )
 
+    app.before_request(refuse_nul)  # before anything reads the request
     app.before_request(authenticate)
 
     @app.before_request
@@ -166,6 +167,45 @@ def init_api(app: Flask) -> None:
         return problem_response(
             Problem(500, "Internal error", "Something failed on our side.", kind="internal-error")
         )
+
+
+NUL_MESSAGE = "NUL characters (U+0000) are not accepted."
+
+
+def _nul_paths(value: object, path: str) -> list[str]:
+    """Dotted paths (as in schema errors) of the strings in ``value`` that hold U+0000."""
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [path or "_schema" for key in value if "\x00" in str(key)]
+        return found + [
+            p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}" if path else str(k))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}")]
+    return []
+
+
+def refuse_nul() -> None:
+    """U+0000 cannot be stored (PostgreSQL text refuses it): answer 422 naming where it was,
+    never a 500 from the database."""
+    places = ["path"] if "\x00" in request.path else []
+    for key, values in [*request.args.lists(), *request.form.lists()]:
+        if any("\x00" in (v or "") for v in [key, *values]):
+            places.append(key)
+    if request.is_json:
+        places += _nul_paths(request.get_json(silent=True), "")
+    if not places:
+        return
+    if not request.path.startswith(API_PREFIX):
+        abort(400)
+    raise Problem(
+        422,
+        "Invalid input",
+        NUL_MESSAGE,
+        kind="invalid-input",
+        errors={place: [NUL_MESSAGE] for place in places},
+    )
 
 
 def _rollback() -> None:
