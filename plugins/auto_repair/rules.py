@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from core import Violation, warning
+
 from .schemas import DEFAULT_ROUTES, DEFAULT_WARRANTY
 
 #: Job types after which the shop makes a follow-up call (timer ``follow_up``).
@@ -140,3 +142,49 @@ def needs_follow_up(fields: Mapping[str, Any]) -> bool:
     After an ``overhaul`` or ``level2_maintenance``, within ``follow_up_days`` (7).
     """
     return fields.get("job_type") in FOLLOW_UP_JOBS
+
+
+#: What a warranty judgement needs, in the order they are asked for.
+WARRANTY_FIELDS: tuple[str, ...] = (
+    "vehicle_class",
+    "job_type",
+    "completed_on",
+    "odometer_at_completion",
+    "odometer_now",
+)
+
+
+def warranty_unknown(
+    fields: Mapping[str, Any], settings: Mapping[str, Any], received_on: date
+) -> Violation | None:
+    """A warning for a ``quality`` complaint whose warranty cannot be judged, or ``None``.
+
+    Not a DOMAIN.md rule: it says why a quality complaint is not (yet) a comeback, and what
+    to add (``auto_repair.warranty_unknown``, naming the missing fields, or the contradiction).
+    It never blocks: the complaint is taken whatever the data.
+    """
+    if fields.get("complaint_type") != "quality":
+        return None
+    if in_warranty(fields, settings, received_on) is not None:
+        return None
+    missing = [name for name in WARRANTY_FIELDS if fields.get(name) is None]
+    if missing:
+        return warning(
+            "auto_repair.warranty_unknown",
+            "Whether the repair is under warranty (a comeback) cannot be told without: "
+            f"{', '.join(missing)}.",
+            f"data.auto_repair.{missing[0]}",
+        )
+    if fields["completed_on"] > received_on:
+        return warning(
+            "auto_repair.warranty_unknown",
+            "Whether the repair is under warranty cannot be told: the complaint was received "
+            "before the repair was completed.",
+            "data.auto_repair.completed_on",
+        )
+    return warning(
+        "auto_repair.warranty_unknown",
+        "Whether the repair is under warranty cannot be told: the odometer reads less now than "
+        "at completion.",
+        "data.auto_repair.odometer_now",
+    )

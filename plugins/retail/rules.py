@@ -11,10 +11,11 @@ days" includes day N. So with a reference date of Nov 1, Nov 8 is day 7.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core import Violation, warning
 
@@ -39,6 +40,8 @@ EXCLUDED_GOODS: frozenset[str] = frozenset(
 
 RETURN_KIND = "return"
 
+END_OF_DAY = time(23, 59, 59)
+
 
 def _path(name: str) -> str:
     return f"data.retail.{name}"
@@ -51,6 +54,16 @@ def _setting(settings: Mapping[str, Any], name: str) -> Any:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_return(kind: str, fields: Mapping[str, Any]) -> bool:
+    """Whether a case is a return for these rules: a case of kind ``return``, or any other case
+    whose ``data.retail`` carries a ``return_type`` (a complaint asking for a return).
+
+    Returns are checked (:func:`check_return`), counted for the frequent-returner flag, and
+    flagged; other cases carrying retail data (a complaint naming the goods) are not.
+    """
+    return kind == RETURN_KIND or fields.get("return_type") is not None
 
 
 def day_number(reference: date, received_on: date) -> int:
@@ -105,9 +118,9 @@ def check_return(
       the goods come back), no ``remedy`` refuses no remedy (only ``warranty_expired`` can
       apply), no ``repairs_done`` counts as 0, no ``return_type`` runs the receipt check only.
     """
-    return_type = fields.get("return_type")
-    if kind != RETURN_KIND and return_type is None:
+    if not is_return(kind, fields):
         return []
+    return_type = fields.get("return_type")
 
     violations = _check_receipt(fields, settings)
     # When the receipt refusal already names purchased_on, asking for it again adds nothing.
@@ -365,3 +378,36 @@ def refund_due_start(fields: Mapping[str, Any]) -> date | None:
     DOMAIN.md section 2: the refund is due ``refund_days`` (7) days from ``goods_received_on``.
     """
     return fields.get("goods_received_on")
+
+
+#: What a department's name contains when it is the quality department (质检部, 质量管理部...).
+QUALITY_DEPARTMENT_WORDS: tuple[str, ...] = ("质检", "质量")
+#: Where appraisals go in a tenant that keeps no list of departments (departments are free text).
+DEFAULT_QUALITY_DEPARTMENT = "质检部"
+
+
+def quality_department(settings: Mapping[str, Any], departments: Sequence[str]) -> str | None:
+    """The department ``request_appraisal`` sends a case to, or ``None`` when there is none.
+
+    The tenant's ``quality_department`` setting when given (and, if the tenant lists its
+    departments, one of them); else the first of the tenant's departments whose name contains
+    质检 or 质量; a tenant that lists no departments at all (they are free text) gets 质检部.
+    """
+    chosen = settings.get("quality_department")
+    if chosen:
+        return chosen if not departments or chosen in departments else None
+    for department in departments:
+        if any(word in department for word in QUALITY_DEPARTMENT_WORDS):
+            return department
+    return None if departments else DEFAULT_QUALITY_DEPARTMENT
+
+
+def refund_timer_start(goods_received_on: date, timezone: str) -> datetime:
+    """The moment the ``refund`` timer starts: the end (23:59:59) of ``goods_received_on`` in the
+    tenant's time zone.
+
+    Day counts in DOMAIN.md section 2 start the day after the reference date and include the
+    last day, so ``refund_days`` (7) calendar days from this moment end at 23:59:59 of day 7:
+    goods back on Nov 6 are refunded by Nov 13 23:59:59.
+    """
+    return datetime.combine(goods_received_on, END_OF_DAY, tzinfo=ZoneInfo(timezone))

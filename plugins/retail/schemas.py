@@ -7,6 +7,8 @@ every case field is optional here.
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import RAISE, Schema, fields, validate
 
 RETURN_TYPES: tuple[str, ...] = ("no_reason", "quality")
@@ -40,6 +42,9 @@ DEFAULT_SETTINGS: dict[str, object] = {
     "frequent_returns": 5,
     "frequent_window_days": 90,
     "refund_days": 7,
+    # Not a DOMAIN.md figure: where ``request_appraisal`` sends a case. ``None`` chooses the
+    # tenant's department whose name contains 质检 or 质量 (see ``rules.quality_department``).
+    "quality_department": None,
 }
 
 # Upper bounds keep absurd input a 422 instead of an overflow further down (database, date maths).
@@ -47,6 +52,8 @@ MAX_MONEY = 100_000_000
 MAX_DAYS = 3650
 MAX_QUANTITY = 100_000
 MAX_COUNT = 1000
+# Dates of purchases and returns; the bounds keep date arithmetic (the refund deadline) in range.
+DATES = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 
 
 class RetailSettings(Schema):
@@ -95,6 +102,15 @@ class RetailSettings(Schema):
         validate=validate.Range(min=0, max=365),
         metadata={"description": "Days to refund after the returned goods come back."},
     )
+    quality_department = fields.String(
+        load_default=DEFAULT_SETTINGS["quality_department"],
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The department that appraises goods (action request_appraisal); "
+            "null: the tenant's department whose name contains 质检 or 质量."
+        },
+    )
 
 
 class RetailCaseFields(Schema):
@@ -107,9 +123,10 @@ class RetailCaseFields(Schema):
     sale_channel = fields.String(allow_none=True, validate=validate.OneOf(SALE_CHANNELS))
     receipt_no = fields.String(allow_none=True, validate=validate.Length(max=64))
     store = fields.String(allow_none=True, validate=validate.Length(max=200))
-    purchased_on = fields.Date(allow_none=True)
+    purchased_on = fields.Date(allow_none=True, validate=DATES)
     delivered_on = fields.Date(
         allow_none=True,
+        validate=DATES,
         metadata={"description": "The day the customer signed for the goods (distance sales)."},
     )
     sku = fields.String(allow_none=True, validate=validate.Length(max=64))
@@ -131,6 +148,7 @@ class RetailCaseFields(Schema):
     remedy = fields.String(allow_none=True, validate=validate.OneOf(REMEDIES))
     goods_received_on = fields.Date(
         allow_none=True,
+        validate=DATES,
         metadata={"description": "The day the returned goods came back; starts the refund timer."},
     )
 

@@ -15,6 +15,7 @@ from plugins.auto_repair.rules import (
     route,
     severity_for,
     warranty_limit,
+    warranty_unknown,
 )
 from plugins.auto_repair.schemas import Settings
 
@@ -215,3 +216,30 @@ def test_severity_for(complaint_type, expected) -> None:
 )
 def test_needs_follow_up(job_type, expected) -> None:
     assert needs_follow_up(repair(job_type=job_type)) is expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "received_on", "field"),
+    [
+        ({}, day(1), None),  # in warranty: known
+        ({}, day(11), None),  # out of warranty: known
+        ({"odometer_now": None}, day(1), "data.auto_repair.odometer_now"),
+        ({"odometer_now": None}, day(11), None),  # the days limit alone ended it
+        ({"vehicle_class": None}, day(1), "data.auto_repair.vehicle_class"),
+        ({"completed_on": None, "odometer_now": None}, day(1), "data.auto_repair.completed_on"),
+        ({}, day(-1), "data.auto_repair.completed_on"),  # received before completion
+        ({"odometer_now": ODOMETER - 1}, day(1), "data.auto_repair.odometer_now"),
+        ({"complaint_type": "charges", "odometer_now": None}, day(1), None),  # not about quality
+    ],
+)
+def test_warranty_unknown_warns_about_quality_complaints_only(changes, received_on, field) -> None:
+    fields = {**repair("car", "minor_repair", 100), **changes}
+    found = warranty_unknown(fields, DEFAULTS, received_on)
+    if field is None:
+        assert found is None
+    else:
+        assert (found.code, found.field, found.blocking) == (
+            "auto_repair.warranty_unknown",
+            field,
+            False,
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +11,11 @@ from plugins.retail.rules import (
     check_return,
     day_number,
     is_frequent_returner,
+    is_return,
     needs_supervisor_approval,
+    quality_department,
     refund_due_start,
+    refund_timer_start,
 )
 from plugins.retail.schemas import Settings
 
@@ -405,3 +408,44 @@ def test_is_frequent_returner(previous, tenant, expected) -> None:
 def test_refund_due_start_is_the_day_the_goods_came_back() -> None:
     assert refund_due_start(no_reason(goods_received_on=date(2025, 11, 6))) == date(2025, 11, 6)
     assert refund_due_start(no_reason()) is None
+
+
+def test_the_refund_timer_counts_from_the_end_of_the_day_the_goods_came_back() -> None:
+    start = refund_timer_start(date(2026, 3, 4), "Asia/Shanghai")
+    assert start.isoformat() == "2026-03-04T23:59:59+08:00"
+    # 7 calendar days later is the end of day 7, which is still inside.
+    assert (start + timedelta(days=7)).isoformat() == "2026-03-11T23:59:59+08:00"
+    assert refund_timer_start(date(2026, 3, 4), "Europe/Berlin").utcoffset() == timedelta(hours=1)
+    assert isinstance(start, datetime)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "expected"),
+    [
+        ("return", {}, True),
+        ("return", {"return_type": None}, True),
+        ("complaint", {"return_type": "quality"}, True),
+        ("complaint", {"return_type": "no_reason", "sku": "SKU-1"}, True),
+        ("feedback", {"return_type": "no_reason"}, True),
+        ("complaint", {"sku": "SKU-1", "amount": 10}, False),
+        ("complaint", {}, False),
+    ],
+)
+def test_is_return(kind, fields, expected) -> None:
+    assert is_return(kind, fields) is expected
+
+
+@pytest.mark.parametrize(
+    ("setting", "departments", "expected"),
+    [
+        (None, ["客服部", "质检部", "质量管理部"], "质检部"),  # the first that matches
+        (None, ["客服部", "质量管理部"], "质量管理部"),
+        (None, ["客服部", "财务部"], None),
+        (None, [], "质检部"),  # free-text departments
+        ("售后鉴定中心", ["售后鉴定中心", "质检部"], "售后鉴定中心"),
+        ("售后鉴定中心", ["质检部"], None),  # the setting names a department the tenant lacks
+        ("售后鉴定中心", [], "售后鉴定中心"),
+    ],
+)
+def test_quality_department(setting, departments, expected) -> None:
+    assert quality_department(settings(quality_department=setting), departments) == expected

@@ -27,6 +27,7 @@ def test_empty_settings_load_the_domain_defaults() -> None:
         "frequent_returns": 5,
         "frequent_window_days": 90,
         "refund_days": 7,
+        "quality_department": None,  # not a DOMAIN.md figure: found by name (see the rules)
     }
 
 
@@ -54,6 +55,8 @@ def test_given_settings_replace_the_defaults() -> None:
         ({"frequent_window_days": HUGE}, "frequent_window_days"),
         ({"refund_days": -7}, "refund_days"),
         ({"allow_receiptless": "maybe"}, "allow_receiptless"),
+        ({"quality_department": ""}, "quality_department"),
+        ({"quality_department": 7}, "quality_department"),
     ],
 )
 def test_bad_settings_are_refused_on_their_field(data, field) -> None:
@@ -123,6 +126,9 @@ def test_case_fields_are_all_optional_and_nullable() -> None:
         ({"purchased_on": "2025-02-30"}, "purchased_on"),
         ({"delivered_on": "yesterday"}, "delivered_on"),
         ({"goods_received_on": 20251106}, "goods_received_on"),
+        ({"goods_received_on": "9999-12-31"}, "goods_received_on"),  # no deadline after it
+        ({"purchased_on": "0001-01-01"}, "purchased_on"),
+        ({"delivered_on": "3000-01-01"}, "delivered_on"),
         ({"receipt_no": "R" * 65}, "receipt_no"),
         ({"sku": 12345}, "sku"),
         ({"buyer_confirmed_non_returnable": "perhaps"}, "buyer_confirmed_non_returnable"),
