@@ -2,13 +2,15 @@
 
 Sample cases live in the manifests (``[[sample_cases]]``): the fields of ``POST /api/v1/cases``
 plus ``received_days_ago`` and ``then``, the actions to take afterwards (``{action = "...",
-...fields}``), so each industry's demo shows its rules at work.
+...fields}``), so each industry's demo shows its rules at work. A date in the sample's data may
+be written ``{ days_ago = 40 }``, so the demo shows the same rules whenever it is run.
 """
 
 from __future__ import annotations
 
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,21 @@ def set_up(config: Config, database: Database, tenants_dir: Path) -> list[str]:
     return lines
 
 
+def local_today(tenant: Tenant) -> date:
+    return utcnow().astimezone(ZoneInfo(tenant.timezone)).date()
+
+
+def _relative_dates(value: Any, today: date) -> Any:
+    """``{ days_ago = N }`` anywhere in a sample becomes the ISO date N days before today."""
+    if isinstance(value, dict):
+        if set(value) == {"days_ago"}:
+            return (today - timedelta(days=int(value["days_ago"]))).isoformat()
+        return {k: _relative_dates(v, today) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative_dates(v, today) for v in value]
+    return value
+
+
 def seed(
     database: Database,
     plugins: Plugins,
@@ -78,7 +95,7 @@ def seed(
             sample = dict(sample)
             then = sample.pop("then", [])
             days = sample.pop("received_days_ago", 0)
-            body = CaseCreateSchema().load(sample)
+            body = CaseCreateSchema().load(_relative_dates(sample, local_today(tenant)))
             body["received_at"] = utcnow() - timedelta(days=days)
             try:
                 case = svc.open(body)
