@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Boolean, column, exists, func, literal_column, not_, or_, select, table
 
 from core.api.auth import requires, tenant_context
+from core.api.docs import problems
 from core.api.pagination import page
 from core.attachments import AttachmentStore, read_upload
 from core.cases import CaseService
@@ -100,8 +101,7 @@ def _commit_and_show(svc: CaseService, case: Case) -> dict[str, Any]:
 @blp.route("", methods=["POST"])
 @blp.arguments(CaseCreateSchema)
 @blp.response(201, CaseSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
+@problems(blp, 401, 403)
 @requires(*INTAKE)
 def open_case(payload: dict[str, Any]):
     """Open a case; everything decided at intake is in the answer."""
@@ -114,8 +114,7 @@ def open_case(payload: dict[str, Any]):
 @blp.route("", methods=["GET"])
 @blp.arguments(CaseListArgs, location="query")
 @blp.response(200, page_of(CaseSchema))
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
+@problems(blp, 401, 403)
 @requires(*STAFF)
 def list_cases(args: dict[str, Any]):
     """Cases, newest first, filtered; cursor-paginated."""
@@ -172,9 +171,7 @@ def text_match(query: str):
 
 @blp.route("/<case_id>", methods=["GET"])
 @blp.response(200, CaseSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires(*STAFF)
 def get_case(case_id: str):
     """One case."""
@@ -185,10 +182,7 @@ def get_case(case_id: str):
 @blp.route("/<case_id>", methods=["PATCH"])
 @blp.arguments(CaseEditSchema)
 @blp.response(200, CaseSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@problems(blp, 401, 403, 404, 409)
 @requires(*STAFF)
 def edit_case(payload: dict[str, Any], case_id: str):
     """Edit fields; ``version`` must be the case's current one (else 409)."""
@@ -199,10 +193,7 @@ def edit_case(payload: dict[str, Any], case_id: str):
 @blp.route("/<case_id>/actions", methods=["POST"])
 @blp.arguments(ActionSchema)
 @blp.response(200, CaseSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@problems(blp, 401, 403, 404, 409)
 @requires(*STAFF)
 def act(payload: dict[str, Any], case_id: str):
     """Take an action; answers the case as it now stands."""
@@ -213,9 +204,7 @@ def act(payload: dict[str, Any], case_id: str):
 @blp.route("/<case_id>/events", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(EventSchema))
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires(*STAFF)
 def events(args: dict[str, Any], case_id: str):
     """The case's event log, oldest first."""
@@ -232,10 +221,7 @@ def event_view(event: CaseEvent) -> dict[str, Any]:
 @blp.route("/<case_id>/surveys", methods=["POST"])
 @blp.arguments(SurveySchema)
 @blp.response(201, CaseSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@problems(blp, 401, 403, 404, 409)
 @requires("admin", "manager", "agent", "intake")
 def survey(payload: dict[str, Any], case_id: str):
     """Record a follow-up survey (1 or 2 reopens the case)."""
@@ -247,9 +233,7 @@ def survey(payload: dict[str, Any], case_id: str):
 @blp.route("/<case_id>/comments", methods=["POST"])
 @blp.arguments(CommentSchema)
 @blp.response(201, EventSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires(*STAFF)
 def comment(payload: dict[str, Any], case_id: str):
     """Comment on a case; ``internal`` comments are never shown to the customer."""
@@ -260,11 +244,7 @@ def comment(payload: dict[str, Any], case_id: str):
 
 @blp.route("/<case_id>/attachments", methods=["POST"])
 @blp.response(201, AttachmentSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@problems(blp, 401, 403, 404, 413, 422)
 @blp.doc(
     requestBody={
         "content": {
@@ -297,9 +277,7 @@ def attach(case_id: str):
 
 @blp.route("/<case_id>/attachments/<attachment_id>", methods=["GET"])
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin", "manager", "agent", "intake")
 def download(case_id: str, attachment_id: str):
     """The attachment's bytes, to the case's tenant only."""
@@ -314,9 +292,7 @@ def download(case_id: str, attachment_id: str):
 
 @blp.route("/<case_id>/documents/<name>", methods=["GET"])
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires(*STAFF)
 def document(case_id: str, name: str):
     """A plugin's document for the case (e.g. ``8d.pdf``)."""

@@ -10,6 +10,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 
 from core.api.auth import tenant_context
+from core.api.docs import problems
 from core.plugins import Plugins
 from core.schemas import CORE_KINDS, PageArgs, PluginSchema, page_of
 from core.tenants import probe_context
@@ -46,7 +47,7 @@ def describe(plugins: Plugins, name: str, tenant) -> dict[str, Any]:
 @blp.route("", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(PluginSchema))
-@blp.alt_response(401, response="UNAUTHORIZED")
+@problems(blp, 401)
 def list_plugins(args: dict[str, Any]):
     """Installed plugins; ``case_fields_schema`` is given per case kind."""
     plugins: Plugins = current_app.extensions["casecore"].plugins

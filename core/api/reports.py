@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.api.auth import requires
+from core.api.docs import problems
 from core.models import utcnow
 from core.reports import summary
 from core.schemas import SummaryArgs
@@ -31,8 +32,7 @@ class SummarySchema(Schema):
 @blp.route("/summary", methods=["GET"])
 @blp.arguments(SummaryArgs, location="query")
 @blp.response(200, SummarySchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
+@problems(blp, 401, 403)
 @requires("admin")
 def report_summary(args: dict[str, Any]):
     """Cases received between ``from`` and ``to``."""

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema
 
 from core.api.auth import own_tenant_or_404, requires
+from core.api.docs import problems
 from core.errors import forbidden, not_found
 from core.models import Tenant
 from core.schemas import TenantCreateSchema, TenantSchema, TenantSettingsSchema
@@ -46,9 +47,7 @@ def editable(slug: str) -> Iterator[tuple[Tenant, TenantSession]]:
 @blp.route("", methods=["POST"])
 @blp.arguments(TenantCreateSchema)
 @blp.response(201, TenantSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(409, response="CONFLICT")
+@problems(blp, 401, 403, 409)
 @requires(platform=True)
 def create(payload: dict[str, Any]):
     """Create a tenant (platform tokens only)."""
@@ -62,9 +61,7 @@ def create(payload: dict[str, Any]):
 
 @blp.route("/<slug>", methods=["GET"])
 @blp.response(200, TenantSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin", platform=True)
 def show(slug: str):
     """The tenant with its settings and enabled plugins."""
@@ -78,9 +75,7 @@ def show(slug: str):
 @blp.route("/<slug>", methods=["PATCH"])
 @blp.arguments(TenantSettingsSchema)
 @blp.response(200, TenantSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin", platform=True)
 def change(payload: dict[str, Any], slug: str):
     """Change the tenant's settings (not its slug)."""
@@ -93,9 +88,7 @@ def change(payload: dict[str, Any], slug: str):
 @blp.route("/<slug>/plugins/<name>", methods=["PUT"])
 @blp.arguments(PluginSettingsBody)
 @blp.response(200, TenantSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin", platform=True)
 def enable_plugin(payload: dict[str, Any], slug: str, name: str):
     """Enable a plugin with these settings (unknown keys refused; {} takes the defaults)."""
@@ -110,9 +103,7 @@ def enable_plugin(payload: dict[str, Any], slug: str, name: str):
 
 @blp.route("/<slug>/plugins/<name>", methods=["DELETE"])
 @blp.response(204)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin", platform=True)
 def disable_plugin(slug: str, name: str):
     """Disable a plugin; its rules stop running for this tenant at once."""

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core.api.auth import requires
+from core.api.docs import problems
 from core.api.pagination import page
 from core.errors import not_found
 from core.models import Webhook
@@ -45,8 +46,7 @@ class WebhookSchema(Schema):
 @blp.route("", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_of(WebhookSchema))
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
+@problems(blp, 401, 403)
 @requires("admin")
 def list_webhooks(args: dict[str, Any]):
     """The tenant's active webhooks (secrets are not shown again)."""
@@ -57,8 +57,7 @@ def list_webhooks(args: dict[str, Any]):
 @blp.route("", methods=["POST"])
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
+@problems(blp, 401, 403)
 @requires("admin")
 def create_webhook(payload: dict[str, Any]):
     """Register a URL; each delivery carries ``X-Casecore-Signature`` (HMAC-SHA256)."""
@@ -76,9 +75,7 @@ def create_webhook(payload: dict[str, Any]):
 
 @blp.route("/<webhook_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
+@problems(blp, 401, 403, 404)
 @requires("admin")
 def delete_webhook(webhook_id: str):
     """Stop deliveries to this webhook."""
