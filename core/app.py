@@ -10,6 +10,7 @@ from flask import Flask
 from core.config import Config
 from core.db import Database
 from core.plugins import Plugins
+from core.tenants import probe_context
 
 
 def create_app(config: Config | None = None, extra_plugins: tuple[Any, ...] = ()) -> Flask:
@@ -29,13 +30,17 @@ def create_app(config: Config | None = None, extra_plugins: tuple[Any, ...] = ()
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO)
 
-    app.extensions["casecore"] = CaseCore(
-        config, Database(config), Plugins(allowed=config.plugins_allowed, extra=extra_plugins)
-    )
+    plugins = Plugins(allowed=config.plugins_allowed, extra=extra_plugins)
+    plugins.check_actions(probe_context(plugins))
+    app.extensions["casecore"] = CaseCore(config, Database(config), plugins)
 
     from core.api import init_api
 
     init_api(app)
+
+    from core.console import init_console  # console, customer pages, Login, CSRF, Babel
+
+    init_console(app)
     return app
 
 
