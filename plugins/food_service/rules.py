@@ -15,6 +15,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from fractions import Fraction
 from functools import cache
 from importlib.resources import files
@@ -371,3 +372,52 @@ def digest(
         category = _normal(item.get("category"))
         counts[category if category in counts else DIGEST_FALLBACK] += 1
     return counts
+
+
+MEALS: tuple[str, ...] = ("breakfast", "lunch", "dinner", "late_night")
+
+
+def meal_service_rates(
+    entries: Iterable[Mapping[str, Any]], settings: Mapping[str, Any]
+) -> dict[str, FeedbackRate] | None:
+    """Feedback collection of one meal service, from its feedback entries (DOMAIN.md 3).
+
+    Each entry is the ``data.food_service`` of one feedback case of that service: one table's
+    feedback, ``new_dish`` when it covers a new dish, and the service's counts as the person who
+    logged it knew them (``tables_served``, ``new_dish_servings``). The largest count given is the
+    service's (later entries know more tables); feedback beyond the count served raises the count
+    served rather than failing, because the count is the one that was typed late or low.
+    ``None`` when no entry says how many tables were served: there is no rate to show.
+    """
+    entries = list(entries)
+    served = [e["tables_served"] for e in entries if isinstance(e.get("tables_served"), int)]
+    if not served:
+        return None
+    tables_with_feedback = len(entries)
+    new_dish_feedback = sum(1 for e in entries if e.get("new_dish") is True)
+    dish_served = [
+        e["new_dish_servings"] for e in entries if isinstance(e.get("new_dish_servings"), int)
+    ]
+    return feedback_rates(
+        max(max(served), tables_with_feedback),
+        tables_with_feedback,
+        max(max(dish_served, default=0), new_dish_feedback),
+        new_dish_feedback,
+        settings,
+    )
+
+
+def digest_due(day: date, interval_days: int) -> bool:
+    """Whether the feedback digest runs on ``day`` (the tenant's local date).
+
+    The job is scheduled daily and the tenant's ``digest_interval_days`` decides: a digest is due
+    on the days whose ordinal is a multiple of the interval, so the periods of consecutive digests
+    meet without gap or overlap whatever the month lengths.
+    """
+    return day.toordinal() % interval_days == 0
+
+
+def digest_period(day: date, interval_days: int) -> tuple[date, date]:
+    """The local dates a digest sent on ``day`` covers: the ``interval_days`` days before it
+    (``day`` itself excluded: it is not over yet), as ``(first, last)``."""
+    return day - timedelta(days=interval_days), day - timedelta(days=1)

@@ -24,6 +24,7 @@ from plugins.food_service.rules import (
     DIGEST_FALLBACK,
     DIGEST_INTERVAL_DAYS,
     HAZARDS,
+    MEALS,
     NEW_DISH_FEEDBACK_TARGET,
     RECALL_LEVELS,
     TABLE_FEEDBACK_TARGET,
@@ -118,7 +119,29 @@ class FoodServiceCaseFields(Schema):
             raise ValidationError("Must not be earlier than produced_on.", "best_before")
 
 
+COUNT = validate.Range(min=0, max=100_000)
+
+
+class FoodServiceFeedbackFields(FoodServiceCaseFields):
+    """``data.food_service`` of a feedback case: the case fields, plus the meal service the
+    feedback was collected at and its counts, for the collection rates (DOMAIN.md 3: at least
+    20 % of tables, 90 % for new dishes, per meal service).
+
+    A meal service is the case's ``site`` with ``service_date`` (default: the day the feedback was
+    received, in the tenant's time zone) and ``meal``; one feedback case is one table's feedback.
+    ``tables_served`` and ``new_dish_servings`` are the service's counts as known when the
+    feedback was logged (the largest given counts).
+    """
+
+    service_date = fields.Date(allow_none=True)
+    meal = fields.String(allow_none=True, validate=validate.OneOf(MEALS))
+    tables_served = fields.Integer(strict=True, allow_none=True, validate=COUNT)
+    new_dish = fields.Boolean(allow_none=True)
+    new_dish_servings = fields.Integer(strict=True, allow_none=True, validate=COUNT)
+
+
 # The names the plugin's hooks use; the classes carry the plugin's name so that the OpenAPI
 # document, which names components after schema classes, has no two plugins' ``Settings``.
 Settings = FoodServiceSettings
 CaseFields = FoodServiceCaseFields
+FeedbackFields = FoodServiceFeedbackFields

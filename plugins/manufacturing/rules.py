@@ -80,6 +80,11 @@ def _normal(value: Any) -> str:
     return " ".join(text.split()).casefold()
 
 
+def normal(value: Any) -> str:
+    """How two spellings of a name, part number or lot are compared (public for the hooks)."""
+    return _normal(value)
+
+
 def _filled(value: Any) -> bool:
     """Whether a value says something: blank text, empty lists and objects say nothing."""
     if value is None:
@@ -167,6 +172,28 @@ def same_part_lot_keys(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
         if key[1] and key not in keys:
             keys.append(key)
     return keys
+
+
+# The disciplines a timer waits for (DOMAIN.md 4: containment is D1 to D3, the action plan is
+# up to D5); ``closure`` waits for the case's close.
+TIMER_DISCIPLINES: Mapping[str, tuple[str, ...]] = {
+    "containment": ("d1", "d2", "d3"),
+    "action_plan": ("d1", "d2", "d3", "d4", "d5"),
+}
+
+
+def timers_met(eight_d: Mapping[str, Any] | None) -> list[str]:
+    """The 8D timers whose disciplines are all filled in, in ``TIMER_NAMES`` order.
+
+    A discipline counts once anything in it is filled in, as for the close check; D4's own
+    content is checked by ``check_eight_d`` before any edit is accepted.
+    """
+    return [
+        name
+        for name in TIMER_NAMES
+        if name in TIMER_DISCIPLINES
+        and all(_section(eight_d, d) is not None for d in TIMER_DISCIPLINES[name])
+    ]
 
 
 # --- checks on every open and edit -----------------------------------------------------------

@@ -295,3 +295,68 @@ def test_digest_counts_by_category(items: list[dict], expected: dict[str, int]) 
 def test_digest_with_the_tenants_categories() -> None:
     counts = digest([{"category": "music"}, {"category": "dishes"}], ["music", "other"])
     assert counts == {"music": 1, "other": 1}
+
+
+# --- one meal service's collection rates, and the digest's schedule ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("entries", "tables", "dishes"),
+    [
+        # 2 of 10 tables: exactly the 20 % target; 1 of 2 new-dish servings: below 90 %
+        (
+            [{"tables_served": 10, "new_dish": True, "new_dish_servings": 2}, {}],
+            (10, 2, True),
+            (2, 1, False),
+        ),
+        # the largest count given is the service's (later entries know more tables)
+        ([{"tables_served": 8}, {"tables_served": 11}, {}], (11, 3, True), (0, 0, None)),
+        # 1 of 6 tables: 16.7 %, below
+        ([{"tables_served": 6}], (6, 1, False), (0, 0, None)),
+        # more feedback than tables counted: the count was low, the rate is 100 %
+        ([{"tables_served": 1}, {}, {}], (3, 3, True), (0, 0, None)),
+        # new-dish feedback without a servings count: every serving had feedback
+        ([{"tables_served": 5, "new_dish": True}], (5, 1, True), (1, 1, True)),
+    ],
+)
+def test_meal_service_rates(entries: list[dict], tables: tuple, dishes: tuple) -> None:
+    rates = rules.meal_service_rates(entries, {})
+    for name, (served, with_feedback, met) in (("tables", tables), ("new_dishes", dishes)):
+        assert (rates[name].served, rates[name].with_feedback, rates[name].met) == (
+            served,
+            with_feedback,
+            met,
+        )
+
+
+def test_meal_service_without_a_table_count_has_no_rate() -> None:
+    assert rules.meal_service_rates([{"new_dish": True}, {}], {}) is None
+    assert rules.meal_service_rates([], {}) is None
+
+
+@pytest.mark.parametrize(
+    ("day", "interval", "due"),
+    [
+        ("2026-03-05", 10, True),  # ordinal 739680
+        ("2026-03-04", 10, False),
+        ("2026-03-15", 10, True),
+        ("2026-03-06", 7, False),
+        ("2026-03-08", 7, True),  # 739683 = 7 x 105669
+        ("2026-03-06", 1, True),  # daily
+    ],
+)
+def test_digest_due(day: str, interval: int, due: bool) -> None:
+    from datetime import date
+
+    assert rules.digest_due(date.fromisoformat(day), interval) is due
+
+
+def test_digest_periods_meet_without_gap_or_overlap() -> None:
+    from datetime import date, timedelta
+
+    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(120)]
+    due = [day for day in days if rules.digest_due(day, 10)]
+    periods = [rules.digest_period(day, 10) for day in due]
+    assert all(last - first == timedelta(days=9) for first, last in periods)
+    for (_, last), (first, _) in zip(periods, periods[1:], strict=False):
+        assert first == last + timedelta(days=1)

@@ -499,3 +499,24 @@ def test_report_takes_dates_as_stored_json() -> None:
         "Implemented on": "2026-03-20",
         "Effectiveness evidence": "ok",
     }
+
+
+@pytest.mark.parametrize(
+    ("filled", "met"),
+    [
+        ([], []),
+        (["d1", "d2"], []),
+        (["d1", "d2", "d3"], ["containment"]),
+        (["d1", "d2", "d3", "d4"], ["containment"]),
+        (["d1", "d2", "d3", "d4", "d5"], ["containment", "action_plan"]),
+        (["d2", "d3", "d4", "d5"], []),  # D1 (the team) missing meets neither
+        (["d0", "d1", "d2", "d3", "d5", "d6", "d7", "d8"], ["containment"]),  # D4 missing
+    ],
+)
+def test_timers_met_by_disciplines(filled: list[str], met: list[str]) -> None:
+    from plugins.manufacturing.rules import timers_met
+
+    eight_d = {name: {"x": "filled"} for name in filled}
+    eight_d["d3"] = {"actions": [{"action": "全检"}]} if "d3" in filled else None
+    assert timers_met(eight_d) == met
+    assert timers_met({name: {"x": " "} for name in filled}) == []  # blank says nothing
