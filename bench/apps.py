@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, request
 import psycopg
+from flask import Flask, request
 
 
 def casecore_app():

@@ -22,7 +22,8 @@ from core.tokens import create_tenant_token
 def fill(dsn: str, tenant_id: int, count: int) -> None:
     states = "ARRAY['received','acknowledged','investigating','in_department','closed']"
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"""
+        conn.execute(
+            f"""
             INSERT INTO cases (tenant_id, id, number, kind, state, title, description, channel,
               customer_name, customer_phone, severity, subject_staff, received_at, flags, data,
               warnings, search_text, version, created_at, updated_at)
@@ -30,7 +31,9 @@ def fill(dsn: str, tenant_id: int, count: int) -> None:
               ({states})[1 + g %% 5], '冰箱不制冷 ' || g, '', 'phone', '张三',
               '138' || lpad((g %% 100000)::text, 8, '0'), 'normal', '[]',
               now() - (g || ' seconds')::interval, '[]', '{{}}', '[]', '', 1, now(), now()
-            FROM generate_series(1, %s) g""", (tenant_id, count))
+            FROM generate_series(1, %s) g""",
+            (tenant_id, count),
+        )
         conn.execute("VACUUM ANALYZE cases")
 
 
@@ -54,9 +57,10 @@ def main() -> None:
         print(f"filled {args.cases:,} cases in {time.perf_counter() - started:.0f} s")
         client = create_app(config).test_client()
         headers = {"Authorization": f"Bearer {token}"}
-        for label, query in [("first page", "/api/v1/cases?limit=50"),
-                             ("first page, state=investigating",
-                              "/api/v1/cases?limit=50&state=investigating")]:
+        for label, query in [
+            ("first page", "/api/v1/cases?limit=50"),
+            ("first page, state=investigating", "/api/v1/cases?limit=50&state=investigating"),
+        ]:
             for _ in range(10):
                 client.get(query, headers=headers)
             timings = []
@@ -68,8 +72,7 @@ def main() -> None:
             print(f"{label:34} {summary(timings)}")
             if label == "first page":
                 p95 = percentile(timings, 95)
-                print(f"target p95 under 20 ms: {'met' if p95 < 20 else 'NOT met'} "
-                      f"({p95:.1f} ms)")
+                print(f"target p95 under 20 ms: {'met' if p95 < 20 else 'NOT met'} ({p95:.1f} ms)")
 
 
 if __name__ == "__main__":

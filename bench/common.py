@@ -25,8 +25,9 @@ class Urls:
     dsn_admin: str
 
     def config(self, **extra) -> Config:
-        return Config(database_url=self.app, database_admin_url=self.admin, secret_key="bench",
-                      **extra)
+        return Config(
+            database_url=self.app, database_admin_url=self.admin, secret_key="bench", **extra
+        )
 
 
 @contextmanager
@@ -38,8 +39,11 @@ def fresh_database() -> Iterator[Urls]:
     server.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
     server.execute(f"CREATE DATABASE {db}")
     base = "postgresql+psycopg://{user}@127.0.0.1:5432/" + db
-    urls = Urls(base.format(user=role), base.format(user="postgres"),
-                f"postgresql://postgres@127.0.0.1:5432/{db}")
+    urls = Urls(
+        base.format(user=role),
+        base.format(user="postgres"),
+        f"postgresql://postgres@127.0.0.1:5432/{db}",
+    )
     engine = create_engine(urls.admin)
     upgrade(engine, urls.app)
     engine.dispose()
@@ -57,5 +61,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values_ms: list[float]) -> str:
-    return (f"p50 {percentile(values_ms, 50):.2f} ms, p95 {percentile(values_ms, 95):.2f} ms, "
-            f"mean {statistics.fmean(values_ms):.2f} ms (n={len(values_ms)})")
+    return (
+        f"p50 {percentile(values_ms, 50):.2f} ms, p95 {percentile(values_ms, 95):.2f} ms, "
+        f"mean {statistics.fmean(values_ms):.2f} ms (n={len(values_ms)})"
+    )

@@ -21,13 +21,16 @@ from sqlalchemy import create_engine
 
 from bench.common import fresh_database, summary
 from core.db import Database
-from core.tenants import create_tenant
 from core.plugins import Plugins
+from core.tenants import create_tenant
 from core.tokens import create_tenant_token
 
 CASE = {
-    "kind": "complaint", "title": "冰箱不制冷", "description": "买了三天的冰箱不制冷了",
-    "channel": "phone", "customer": {"name": "张三", "phone": "13800000000"},
+    "kind": "complaint",
+    "title": "冰箱不制冷",
+    "description": "买了三天的冰箱不制冷了",
+    "channel": "phone",
+    "customer": {"name": "张三", "phone": "13800000000"},
     "category": "质量",
 }
 
@@ -41,9 +44,20 @@ def free_port() -> int:
 def serve(app: str, env: dict, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", app],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -56,8 +70,9 @@ def serve(app: str, env: dict, workers: int) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"{app} did not start")
 
 
-def load(port: int, path: str, body: bytes, headers: dict, requests: int, concurrency: int
-         ) -> tuple[float, list[float]]:
+def load(
+    port: int, path: str, body: bytes, headers: dict, requests: int, concurrency: int
+) -> tuple[float, list[float]]:
     latencies: list[float] = []
     lock = threading.Lock()
     per_thread = requests // concurrency
@@ -98,27 +113,45 @@ def main() -> None:
             conn.execute(f"GRANT USAGE ON SEQUENCE bench_bare_id_seq TO {role}")
         db = Database(urls.config())
         with db.unscoped("bench: tenant") as session:
-            tenant = create_tenant(session, {"slug": "bench", "name": "Bench", "categories": [
-                {"name": "质量", "group": "quality"}]}, Plugins())
+            tenant = create_tenant(
+                session,
+                {
+                    "slug": "bench",
+                    "name": "Bench",
+                    "categories": [{"name": "质量", "group": "quality"}],
+                },
+                Plugins(),
+            )
             session.flush()
             token = create_tenant_token(session, tenant, "bench", "agent")
             session.commit()
-        env = {"DATABASE_URL": urls.app, "DATABASE_ADMIN_URL": urls.admin,
-               "SECRET_KEY": "bench", "CASECORE_INSTANCE": "/tmp/casecore-bench",
-               "BARE_DSN": urls.dsn_admin.replace("postgres@", f"{role}@")}
+        env = {
+            "DATABASE_URL": urls.app,
+            "DATABASE_ADMIN_URL": urls.admin,
+            "SECRET_KEY": "bench",
+            "CASECORE_INSTANCE": "/tmp/casecore-bench",
+            "BARE_DSN": urls.dsn_admin.replace("postgres@", f"{role}@"),
+        }
         body = json.dumps(CASE, ensure_ascii=False).encode()
         results = {}
         for name, app, path, headers in [
-            ("casecore POST /api/v1/cases", "bench.apps:casecore_app()", "/api/v1/cases",
-             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}),
-            ("bare Flask + one INSERT", "bench.apps:bare_app()", "/bare",
-             {"Content-Type": "application/json"}),
+            (
+                "casecore POST /api/v1/cases",
+                "bench.apps:casecore_app()",
+                "/api/v1/cases",
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            ),
+            (
+                "bare Flask + one INSERT",
+                "bench.apps:bare_app()",
+                "/bare",
+                {"Content-Type": "application/json"},
+            ),
         ]:
             proc, port = serve(app, env, args.workers)
             try:
                 load(port, path, body, headers, args.concurrency * 10, args.concurrency)  # warm
-                rate, latencies = load(port, path, body, headers, args.requests,
-                                       args.concurrency)
+                rate, latencies = load(port, path, body, headers, args.requests, args.concurrency)
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -127,8 +160,10 @@ def main() -> None:
         db.dispose()
         create_engine(urls.admin).dispose()
         casecore, bare = results.values()
-        print(f"casecore intake runs at {casecore / bare:.0%} of the bare INSERT's rate "
-              f"({args.workers} gunicorn workers, {args.concurrency} clients, one machine)")
+        print(
+            f"casecore intake runs at {casecore / bare:.0%} of the bare INSERT's rate "
+            f"({args.workers} gunicorn workers, {args.concurrency} clients, one machine)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,17 +27,23 @@ def fill(dsn: str, running: int, due: int) -> None:
     """One tenant; ``running`` cases each with a running first_reply timer; ``due`` are due."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("TRUNCATE tenants, cases, timers, case_events, outbox CASCADE")
-        conn.execute("INSERT INTO tenants (id, slug, name, timezone, locale, settings, plugins,"
-                     " created_at, updated_at) VALUES (1, 'bench', 'Bench', 'Asia/Shanghai',"
-                     " 'zh_CN', '{}', '{}', now(), now())")
-        conn.execute("""
+        conn.execute(
+            "INSERT INTO tenants (id, slug, name, timezone, locale, settings, plugins,"
+            " created_at, updated_at) VALUES (1, 'bench', 'Bench', 'Asia/Shanghai',"
+            " 'zh_CN', '{}', '{}', now(), now())"
+        )
+        conn.execute(
+            """
             INSERT INTO cases (tenant_id, id, number, kind, state, title, description, channel,
               customer_name, severity, subject_staff, received_at, flags, data, warnings,
               search_text, version, created_at, updated_at)
             SELECT 1, lpad(g::text, 26, '0'), 'B-' || g, 'complaint', 'received', 'bench', '',
               'phone', 'x', 'normal', '[]', now(), '[]', '{}', '[]', '', 1, now(), now()
-            FROM generate_series(1, %s) g""", (running,))
-        conn.execute("""
+            FROM generate_series(1, %s) g""",
+            (running,),
+        )
+        conn.execute(
+            """
             INSERT INTO timers (tenant_id, case_id, name, amount, unit, pauses, state,
               started_at, due_at, paused_seconds, explanation)
             SELECT 1, lpad(g::text, 26, '0'), 'first_reply', 5, 'working_days', false,
@@ -45,7 +51,9 @@ def fill(dsn: str, running: int, due: int) -> None:
               CASE WHEN g <= %s THEN %s::timestamptz - interval '1 minute'
                    ELSE %s::timestamptz + (g || ' seconds')::interval END,
               0, '{}'
-            FROM generate_series(1, %s) g""", (NOW, due, NOW, NOW, running))
+            FROM generate_series(1, %s) g""",
+            (NOW, due, NOW, NOW, running),
+        )
         conn.execute("VACUUM ANALYZE timers")
 
 
@@ -82,11 +90,15 @@ def main() -> None:
             results[(running, due)] = sweep_ms
             print(f"{running:>10,} {due:>7,} {select_ms:>16.1f} {sweep_ms:>17.1f}")
         base = results[(args.running, args.due)]
-        print(f"sweep time ratio, 10x running timers: "
-              f"{base / results[(args.running // 10, args.due)]:.2f}x; "
-              f"10x due timers: {results[(args.running, args.due * 10)] / base:.2f}x")
-        print(f"target: under 200 ms at {args.running:,} running / {args.due:,} due: "
-              f"{'met' if base < 200 else 'NOT met'} ({base:.1f} ms)")
+        print(
+            f"sweep time ratio, 10x running timers: "
+            f"{base / results[(args.running // 10, args.due)]:.2f}x; "
+            f"10x due timers: {results[(args.running, args.due * 10)] / base:.2f}x"
+        )
+        print(
+            f"target: under 200 ms at {args.running:,} running / {args.due:,} due: "
+            f"{'met' if base < 200 else 'NOT met'} ({base:.1f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,15 @@ from core.schemas import CORE_KINDS
 from core.search import index_text
 from core.tenancy import TenantSession
 from core.timers import CaseTimers
-from core.types import SEVERITIES, ActionSpec, Actor, Outcome, TenantContext, Violation
+from core.types import (
+    SEVERITIES,
+    ActionSpec,
+    Actor,
+    Document,
+    Outcome,
+    TenantContext,
+    Violation,
+)
 from core.workflow import CORE_ACTIONS, OPEN_STATES, SURVEY_STATES
 
 SEARCHED_FIELDS = ("number", "title", "description", "customer_name", "category", "site")
@@ -81,6 +89,27 @@ class CaseService:
             for name, spec in (actions or self.actions()).items()
             if case.state in spec.from_states and self.actor.role in spec.roles
         ]
+
+    def documents(self, case: Case) -> list[Document]:
+        """The documents the tenant's plugins offer for this case."""
+        return [
+            d
+            for answer in self.hooks.register_documents(tenant=self.tenant, case=case)
+            for d in answer or []
+        ]
+
+    def document(self, case_id: str, name: str) -> tuple[bytes | str, str]:
+        """A plugin's document for the case, rendered, with its content type; or 404."""
+        case = self.get(case_id)
+        offered = {doc.name: doc for doc in self.documents(case)}
+        content = None
+        if name in offered:
+            content = self.hooks.render_document(
+                tenant=self.tenant, case=case, name=name, cases=self.cases
+            )
+        if content is None:
+            raise not_found("document")
+        return content, offered[name].content_type
 
     # --- intake ----------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 

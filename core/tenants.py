@@ -51,8 +51,15 @@ def probe_context(plugins: Plugins) -> TenantContext:
     for name in plugins.names:
         schema_cls = plugins.call_one(name, "settings_schema")
         defaults[name] = schema_cls().dump(schema_cls().load({})) if schema_cls else {}
-    return TenantContext(id=0, slug="-", name="-", timezone="UTC", locale="en",
-                         settings=copy.deepcopy(DEFAULT_SETTINGS), plugins=defaults)
+    return TenantContext(
+        id=0,
+        slug="-",
+        name="-",
+        timezone="UTC",
+        locale="en",
+        settings=copy.deepcopy(DEFAULT_SETTINGS),
+        plugins=defaults,
+    )
 
 
 def describe(tenant: Tenant) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import Boolean, column, exists, func, literal_column, not_, or_, select, table
+from sqlalchemy import or_, select
 
 from core.api.auth import requires, tenant_context
 from core.api.docs import problems
@@ -17,7 +16,8 @@ from core.attachments import AttachmentStore, read_upload
 from core.cases import CaseService
 from core.errors import not_found
 from core.lookup import normalise_email, normalise_phone
-from core.models import Attachment, Case, CaseEvent, Timer, utcnow
+from core.models import Attachment, Case, CaseEvent
+from core.queries import bodies, breached, not_recused, text_match
 from core.schemas import (
     ActionSchema,
     AttachmentSchema,
@@ -31,8 +31,6 @@ from core.schemas import (
     SurveySchema,
     page_of,
 )
-from core.search import query_terms
-from core.timers import timer_view
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 
@@ -51,51 +49,9 @@ def service() -> CaseService:
     )
 
 
-def bodies(svc: CaseService, cases: list[Case]) -> list[dict[str, Any]]:
-    """Case bodies for the API, with timers and links fetched in one query each."""
-    ids = [c.id for c in cases]
-    links = svc.links_of(ids)
-    timers: dict[str, list[Timer]] = {cid: [] for cid in ids}
-    if ids:
-        for timer in g.db.scalars(select(Timer).where(Timer.case_id.in_(ids))):
-            timers[timer.case_id].append(timer)
-    now = utcnow()
-    local = ZoneInfo(svc.tenant.timezone)
-    actions = svc.actions()
-    out = []
-    for case in cases:
-        ordered = sorted(timers[case.id], key=lambda t: (t.started_at, t.name))
-        out.append(
-            in_zone(
-                {
-                    **{c: getattr(case, c) for c in CASE_COLUMNS},
-                    "customer": case.customer,
-                    "links": links[case.id],
-                    "violations": case.warnings or [],
-                    "timers": [in_zone(timer_view(t, now), local) for t in ordered],
-                    "allowed_actions": svc.allowed_actions(case, actions),
-                },
-                local,
-            )
-        )
-    return out
-
-
-CASE_COLUMNS = tuple(c for c in CaseSchema().fields if c in Case.__table__.c)
-
-
-def in_zone(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """Times as the tenant reads them: RFC 3339 with the tenant's offset."""
-    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in values.items()}
-
-
-def body(svc: CaseService, case: Case) -> dict[str, Any]:
-    return bodies(svc, [case])[0]
-
-
 def _commit_and_show(svc: CaseService, case: Case) -> dict[str, Any]:
     g.db.commit()
-    return body(svc, case)
+    return bodies(svc, [case])[0]
 
 
 @blp.route("", methods=["POST"])
@@ -119,7 +75,7 @@ def open_case(payload: dict[str, Any]):
 def list_cases(args: dict[str, Any]):
     """Cases, newest first, filtered; cursor-paginated."""
     svc = service()
-    stmt = select(Case).where(not_recused(g.principal.actor.name))
+    stmt = select(Case).where(not_recused(g.db, g.principal.actor.name))
     for key in ("state", "kind", "category"):
         if key in args:
             stmt = stmt.where(getattr(Case, key) == args[key])
@@ -135,38 +91,10 @@ def list_cases(args: dict[str, Any]):
         owner = g.principal.actor.name if args["owner"] == "me" else args["owner"]
         stmt = stmt.where(Case.owner == owner.lower())
     if "breached" in args:
-        breached = exists().where(
-            Timer.case_id == Case.id,
-            or_(Timer.state == "breached", (Timer.state == "running") & (Timer.due_at <= utcnow())),
-        )
-        stmt = stmt.where(breached if args["breached"] else ~breached)
+        stmt = stmt.where(breached() if args["breached"] else ~breached())
     if "q" in args:
-        stmt = stmt.where(text_match(args["q"]))
+        stmt = stmt.where(text_match(g.db, args["q"]))
     return page(g.db, stmt, Case.id, args, lambda rows: bodies(svc, rows), descending=True)
-
-
-def not_recused(actor: str):
-    """Cases whose ``subject_staff`` does not name ``actor`` (recusal hides them)."""
-    name = actor.lower()
-    if g.db.bind.dialect.name == "postgresql":
-        return not_(func.jsonb_exists(Case.subject_staff, name, type_=Boolean))
-    each = func.json_each(Case.subject_staff).table_valued("value")
-    return ~exists(select(1).select_from(each).where(each.c.value == name))
-
-
-def text_match(query: str):
-    """Every term of the query in the case's search text (CJK as bigrams: core.search)."""
-    terms = query_terms(query)
-    if not terms:
-        return Case.id.is_(None)  # nothing searchable in the query: nothing matches
-    if g.db.bind.dialect.name == "postgresql":
-        return func.to_tsvector("simple", Case.search_text).op("@@")(
-            func.plainto_tsquery("simple", " ".join(terms))
-        )
-    match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    fts = table("cases_fts", column("rowid"), column("cases_fts"))
-    hits = select(fts.c.rowid).where(fts.c.cases_fts.op("MATCH")(match))
-    return literal_column("cases.rowid").in_(hits)
 
 
 @blp.route("/<case_id>", methods=["GET"])
@@ -176,7 +104,7 @@ def text_match(query: str):
 def get_case(case_id: str):
     """One case."""
     svc = service()
-    return body(svc, svc.get(case_id))
+    return bodies(svc, [svc.get(case_id)])[0]
 
 
 @blp.route("/<case_id>", methods=["PATCH"])
@@ -296,16 +224,5 @@ def download(case_id: str, attachment_id: str):
 @requires(*STAFF)
 def document(case_id: str, name: str):
     """A plugin's document for the case (e.g. ``8d.pdf``)."""
-    svc = service()
-    case = svc.get(case_id)
-    offered = {
-        doc.name: doc
-        for answer in svc.hooks.register_documents(tenant=svc.tenant, case=case)
-        for doc in answer or []
-    }
-    if name not in offered:
-        raise not_found("document")
-    content = svc.hooks.render_document(tenant=svc.tenant, case=case, name=name, cases=svc.cases)
-    if content is None:
-        raise not_found("document")
-    return Response(content, mimetype=offered[name].content_type)
+    content, content_type = service().document(case_id, name)
+    return Response(content, mimetype=content_type)

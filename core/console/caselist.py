@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 from werkzeug.datastructures import MultiDict
 
-from core.api.cases import not_recused, text_match
-from core.models import Case, Timer, utcnow
+from core.models import Case
+from core.queries import breached, not_recused, text_match
 from core.types import Actor
 from core.workflow import STATES
 
@@ -74,28 +74,19 @@ class Filters:
         return {k: v for k, v in values.items() if v}
 
 
-def breached_clause():
-    """Cases with a timer past its deadline (breached, or running and due)."""
-    return exists().where(
-        Timer.case_id == Case.id,
-        Timer.tenant_id == Case.tenant_id,
-        or_(Timer.state == "breached", (Timer.state == "running") & (Timer.due_at <= utcnow())),
-    )
-
-
-def filtered(filters: Filters, actor: Actor) -> Select:
+def filtered(session, filters: Filters, actor: Actor) -> Select:
     """The cases the filters select, recusal applied (as ``GET /api/v1/cases``)."""
-    stmt = select(Case).where(not_recused(actor.name))
+    stmt = select(Case).where(not_recused(session, actor.name))
     for key in ("state", "kind", "category"):
         value = getattr(filters, key)
         if value:
             stmt = stmt.where(getattr(Case, key) == value)
     if filters.breached:
-        stmt = stmt.where(breached_clause())
+        stmt = stmt.where(breached())
     if filters.owner == "me":
         stmt = stmt.where(Case.owner == actor.name.lower())
     if filters.q:
-        stmt = stmt.where(text_match(filters.q))
+        stmt = stmt.where(text_match(session, filters.q))
     return stmt
 
 
@@ -145,7 +136,9 @@ def after(stmt: Select, sort: str, key: tuple[Any, str] | None) -> Select:
 
 def page(session, filters: Filters, actor: Actor, cursor: str) -> tuple[list[Case], str | None]:
     """One page of cases and the cursor of the next (``None`` on the last page)."""
-    stmt = after(filtered(filters, actor), filters.sort, decode_cursor(cursor, filters.sort))
+    stmt = after(
+        filtered(session, filters, actor), filters.sort, decode_cursor(cursor, filters.sort)
+    )
     rows = list(session.scalars(stmt.limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -156,7 +149,7 @@ def every(session, filters: Filters, actor: Actor, batch: int = 1000) -> Iterato
     """All matching cases, a batch at a time (each batch one keyset query)."""
     key = None
     while True:
-        stmt = after(filtered(filters, actor), filters.sort, key)
+        stmt = after(filtered(session, filters, actor), filters.sort, key)
         rows = list(session.scalars(stmt.limit(batch)))
         if not rows:
             return

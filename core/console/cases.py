@@ -26,7 +26,6 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from core.api.cases import bodies
 from core.attachments import AttachmentStore, read_upload
 from core.cases import CaseService
 from core.console import caselist, forms
@@ -43,6 +42,7 @@ from core.console.labels import (
 from core.console.web import FormErrors, core, local, service, tenant_ctx
 from core.errors import Problem, flatten_errors, not_found
 from core.models import Attachment, Case, Timer, User, utcnow
+from core.queries import bodies
 from core.schemas import (
     CHANNELS,
     CaseCreateSchema,
@@ -384,9 +384,7 @@ def render_case(
         for answer in svc.hooks.register_console_panels(tenant=ctx, case=case)
         for p in answer or []
     ]
-    documents = [
-        d for answer in svc.hooks.register_documents(tenant=ctx, case=case) for d in answer or []
-    ]
+    documents = svc.documents(case)
     actions = []
     for name in body["allowed_actions"]:
         spec = specs[name]
@@ -624,19 +622,8 @@ def download(case_id: str, attachment_id: str):
 
 @login_required(*STAFF)
 def document(case_id: str, name: str):
-    svc = _svc()
-    case = svc.get(case_id)
-    offered = {
-        doc.name: doc
-        for answer in svc.hooks.register_documents(tenant=svc.tenant, case=case)
-        for doc in answer or []
-    }
-    if name not in offered:
-        raise not_found("document")
-    content = svc.hooks.render_document(tenant=svc.tenant, case=case, name=name, cases=svc.cases)
-    if content is None:
-        raise not_found("document")
-    return Response(content, mimetype=offered[name].content_type)
+    content, content_type = _svc().document(case_id, name)
+    return Response(content, mimetype=content_type)
 
 
 def register(bp: Blueprint) -> None:

@@ -108,8 +108,7 @@ def sweep(db: Database, plugins: Plugins, now: datetime) -> int:
         try:
             total += sweep_tenant(db, plugins, tenant_id, now)
         except Exception:  # one tenant's failing plugin must not leave the others unswept
-            log.exception("sla sweep: tenant %s failed; its timers are swept next time",
-                          tenant_id)
+            log.exception("sla sweep: tenant %s failed; its timers are swept next time", tenant_id)
     if total:
         log.info("sla sweep: %d timers breached", total)
     return total

@@ -271,8 +271,9 @@ def run_periodic_for_tenant(plugin: str, job_id: str, tenant_id: int) -> Any:
         try:
             result = job.func(**{k: v for k, v in offered.items() if k in wanted})
         except Exception:
-            log.exception("plugin %s: periodic job %s failed for tenant %s", plugin, job_id,
-                          tenant_id)
+            log.exception(
+                "plugin %s: periodic job %s failed for tenant %s", plugin, job_id, tenant_id
+            )
             raise
         session.commit()
         return result
