@@ -44,8 +44,11 @@ PLUGIN_INFO = PluginInfo(
 @hookimpl
 def check_case(tenant, case):
     if case.kind == "return" and not case.plugin_data("my_plugin").get("receipt"):
-        return [Violation("my_plugin.receipt_required", "A return needs a receipt.",
-                          "data.my_plugin.receipt")]
+        return [
+            Violation(
+                "my_plugin.receipt_required", "A return needs a receipt.", "data.my_plugin.receipt"
+            )
+        ]
     return []
 ```
 
