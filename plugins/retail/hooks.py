@@ -13,6 +13,8 @@ above the limit needs approval and goods that came back are refunded on time.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -70,7 +72,16 @@ def settings_of(tenant: TenantContext) -> dict[str, Any]:
 def fields_of(case: Any) -> dict[str, Any]:
     """``data.retail`` as the rules take it (dates as dates). It was validated when stored."""
     data = case.plugin_data(NAME)
-    return RetailCaseFields().load(data) if data else {}
+    return dict(_load_fields(json.dumps(data, sort_keys=True))) if data else {}
+
+
+_FIELDS = RetailCaseFields()
+
+
+@functools.lru_cache(maxsize=512)
+def _load_fields(stored: str) -> dict[str, Any]:
+    # Every hook of an intake reads the same fields: load them once, not once per hook.
+    return _FIELDS.load(json.loads(stored))
 
 
 def received_on(tenant: TenantContext, case: Any) -> date:
