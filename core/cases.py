@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError
 from sqlalchemy import func, insert, select, update
 
+from core.db import insert_if_absent
 from core.errors import Problem, conflict, forbidden, invalid, not_found, refused
 from core.ids import new_id
 from core.lookup import CaseLookup, normalise_email, normalise_phone
@@ -476,12 +477,20 @@ class CaseService:
         }
 
     def _link(self, case: Case, other_id: str, relation: str, inverse: str | None) -> None:
-        pairs = [(case.id, other_id, relation), (other_id, case.id, inverse or relation)]
-        for a, b, rel in pairs:
-            if self.session.get(CaseLink, (self.tenant.id, a, b, rel)) is None:
-                self.session.add(
-                    CaseLink(tenant_id=self.tenant.id, case_id=a, other_id=b, relation=rel)
-                )
+        now = self.now()
+        for a, b, rel in ((case.id, other_id, relation), (other_id, case.id, inverse or relation)):
+            insert_if_absent(
+                self.session,
+                CaseLink,
+                {
+                    "tenant_id": self.tenant.id,
+                    "case_id": a,
+                    "other_id": b,
+                    "relation": rel,
+                    "created_at": now,
+                },
+                unique=["tenant_id", "case_id", "other_id", "relation"],
+            )
 
     def apply(self, case: Case, answers: list[Outcome | None]) -> None:
         """Apply what reaction hooks decided, in this transaction."""

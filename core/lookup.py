@@ -44,6 +44,11 @@ class CaseLookup:
         stmt = select(Case).where(*self.criteria(**criteria))
         return list(self._session.scalars(stmt.order_by(Case.id.desc()).limit(limit)))
 
+    def latest(self, **criteria: Any) -> str | None:
+        """The id of the most recently received case matching every criterion, or ``None``."""
+        stmt = select(Case.id).where(*self.criteria(**criteria))
+        return self._session.scalar(stmt.order_by(Case.received_at.desc(), Case.id.desc()).limit(1))
+
     def count(self, **criteria: Any) -> int:
         """How many cases match every criterion (see :meth:`criteria`)."""
         stmt = select(func.count()).select_from(Case).where(*self.criteria(**criteria))
@@ -57,6 +62,7 @@ class CaseLookup:
         category: str | None = None,
         kind: str | None = None,
         site: str | None = None,
+        site_or_unset: str | None = None,
         received_since: datetime | None = None,
         received_until: datetime | None = None,
         states: Iterable[str] | None = None,
@@ -67,7 +73,8 @@ class CaseLookup:
 
         ``phone`` and ``email`` match either contact (a customer is the same by phone or by
         email); ``data`` matches plugin fields, e.g. ``{"food_service": {"lot": "L1"}}``;
-        ``exclude`` leaves out these case ids.
+        ``site_or_unset`` matches cases at that site or with no site; ``exclude`` leaves out
+        these case ids.
         """
         where: list[ColumnElement[bool]] = []
         contacts = []
@@ -80,6 +87,8 @@ class CaseLookup:
         for column, value in ((Case.category, category), (Case.kind, kind), (Case.site, site)):
             if value is not None:
                 where.append(column == value)
+        if site_or_unset is not None:
+            where.append(or_(Case.site.is_(None), Case.site == site_or_unset))
         if received_since is not None:
             where.append(Case.received_at >= received_since)
         if received_until is not None:

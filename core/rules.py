@@ -69,20 +69,15 @@ def repeat_complaint(tenant: TenantContext, case: Case, cases: CaseLookup) -> Ou
     if case.category is None or not (case.customer_phone or case.customer_email):
         return None
     window = timedelta(days=int(tenant.settings["repeat_window_days"]))
-    earlier = [
-        other
-        for other in cases.find(
-            phone=case.customer_phone,
-            email=case.customer_email,
-            category=case.category,
-            received_since=case.received_at - window,
-            received_until=case.received_at,
-            exclude=[case.id],
-            limit=20,
-        )
-        if not (other.site and case.site and other.site != case.site)
-    ]
-    if not earlier:
+    earlier = cases.latest(
+        phone=case.customer_phone,
+        email=case.customer_email,
+        category=case.category,
+        site_or_unset=case.site,  # same site only when both cases have one
+        received_since=case.received_at - window,
+        received_until=case.received_at,
+        exclude=[case.id],
+    )
+    if earlier is None:
         return None
-    latest = max(earlier, key=lambda c: (c.received_at, c.id))
-    return Outcome(flags=["repeat"], links=[Link(latest.id, "repeat_of", "repeated_by")])
+    return Outcome(flags=["repeat"], links=[Link(earlier, "repeat_of", "repeated_by")])
