@@ -24,7 +24,9 @@ def bare_app():
         conn = held.get("conn")
         if conn is None:
             conn = held["conn"] = psycopg.connect(os.environ["BARE_DSN"], autocommit=True)
-        conn.execute("INSERT INTO bench_bare (body) VALUES (%s::jsonb)", (request.get_data(as_text=True),))
+        conn.execute(
+            "INSERT INTO bench_bare (body) VALUES (%s::jsonb)", (request.get_data(as_text=True),)
+        )
         return {"ok": True}, 201
 
     return app
