@@ -36,12 +36,11 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from core.console import domain
 from core.console.web import (
     console_state,
     install_error_pages,
-    open_tenant,
     protect_forms,
+    tenant_blueprint,
 )
 from core.models import User
 from core.types import STAFF_ROLES, Actor
@@ -150,21 +149,7 @@ def login_required(*roles: str) -> Callable:
 
 
 def console_blueprint() -> Blueprint:
-    bp = Blueprint("console", __name__, url_prefix="/t/<slug>")
-
-    @bp.url_value_preprocessor
-    def _tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-        domain.as_default()
-        open_tenant((values or {}).pop("slug", ""))
-
-    @bp.url_defaults
-    def _slug(endpoint: str, values: dict[str, Any]) -> None:
-        if "slug" not in values and g.get("tenant") is not None:
-            values["slug"] = g.tenant.slug
-
-    @bp.context_processor
-    def _context() -> dict[str, Any]:
-        return {"tenant": g.get("tenant"), "user": current_user, "area": "console"}
+    bp = tenant_blueprint("console", "/t", "console", user=lambda: current_user)
 
     @bp.after_request
     def _no_store(response):

@@ -32,14 +32,13 @@ from werkzeug.datastructures import MultiDict
 
 from core.attachments import AttachmentStore, Upload, read_upload
 from core.cases import CaseService
-from core.console import domain
 from core.console.web import (
     FormErrors,
     console_state,
     core,
     install_error_pages,
-    open_tenant,
     protect_forms,
+    tenant_blueprint,
     tenant_ctx,
 )
 from core.errors import Problem, flatten_errors
@@ -316,21 +315,7 @@ def survey(number: str):
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("public", __name__, url_prefix="/p/<slug>")
-
-    @bp.url_value_preprocessor
-    def _tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-        domain.as_default()
-        open_tenant((values or {}).pop("slug", ""))
-
-    @bp.url_defaults
-    def _slug(endpoint: str, values: dict[str, Any]) -> None:
-        if "slug" not in values and g.get("tenant") is not None:
-            values["slug"] = g.tenant.slug
-
-    @bp.context_processor
-    def _context() -> dict[str, Any]:
-        return {"tenant": g.get("tenant"), "area": "public"}
+    bp = tenant_blueprint("public", "/p", "public")
 
     @bp.after_request
     def _no_store(response):

@@ -37,6 +37,32 @@ def console_state() -> Any:
     return current_app.extensions["casecore_console"]
 
 
+def tenant_blueprint(name: str, prefix: str, area: str, **context: Any) -> Blueprint:
+    """A blueprint under ``<prefix>/<slug>``: each request opens that tenant (``g.tenant``,
+    ``g.db``) in its language, URLs it builds keep the slug, and templates get the tenant,
+    the ``area`` and ``context`` (callables are called per request)."""
+    from core.console import domain
+
+    bp = Blueprint(name, __name__, url_prefix=f"{prefix}/<slug>")
+
+    @bp.url_value_preprocessor
+    def _tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        domain.as_default()
+        open_tenant((values or {}).pop("slug", ""))
+
+    @bp.url_defaults
+    def _slug(_endpoint: str, values: dict[str, Any]) -> None:
+        if "slug" not in values and g.get("tenant") is not None:
+            values["slug"] = g.tenant.slug
+
+    @bp.context_processor
+    def _context() -> dict[str, Any]:
+        extra = {k: v() if callable(v) else v for k, v in context.items()}
+        return {"tenant": g.get("tenant"), "area": area, **extra}
+
+    return bp
+
+
 def open_tenant(slug: str) -> Tenant:
     """The tenant of the URL, and ``g.db``: a session bound to it (closed at teardown by the
     app's ``close_session``). An unknown slug is 404."""
