@@ -3,6 +3,7 @@
 import pluggy
 
 from core.types import (
+    SEVERITIES,
     SYSTEM,
     ActionSpec,
     Actor,
@@ -27,6 +28,9 @@ PROJECT = "casecore"
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 __all__ = [
+    "OPEN_STATES",
+    "SEVERITIES",
+    "STATES",
     "SYSTEM",
     "ActionSpec",
     "Actor",
@@ -48,6 +52,7 @@ __all__ = [
 ]
 
 from core.lookup import CaseLookup  # noqa: E402  (needs the names above first)
+from core.workflow import OPEN_STATES, STATES  # noqa: E402
 
 
 def request_tenant() -> TenantContext:

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import (
+    SEVERITIES,
     Classification,
     NewEvent,
     Outcome,
@@ -52,7 +53,6 @@ from .schemas import DEFAULT_SETTINGS, AutoRepairCaseFields
 
 NAME = "auto_repair"
 COMPLAINT = "complaint"
-SEVERITIES = ("low", "normal", "major", "critical")  # the API's order, lowest first
 
 FIRST_REPLY_STOPS = frozenset({"acknowledge", "reject"})
 EVIDENCE_STOPS = frozenset({"propose", "reject"})

@@ -23,6 +23,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from core import (
+    OPEN_STATES,
     ActionSpec,
     CaseLookup,
     Classification,
@@ -73,20 +74,6 @@ NO_OPEN_PULL = f"{PLUGIN}.no_open_pull"
 NOTICE_PUBLISHED = f"{PLUGIN}.recall_notice_published"
 LEVEL_MISSING = f"{PLUGIN}.recall_level_missing"
 
-# The core's open states (every state but ``closed``), repeated because a plugin sees only the
-# top-level ``core`` package: the pull actions may be taken while the case is open.
-OPEN_STATES = frozenset(
-    {
-        "received",
-        "acknowledged",
-        "investigating",
-        "in_department",
-        "awaiting_customer",
-        "resolving",
-        "resolved",
-        "follow_up",
-    }
-)
 # The core actions that lead to ``closed``: each closes the case, so each waits for the pull.
 CLOSING_ACTIONS = frozenset({"close", "withdraw", "merge"})
 

@@ -30,6 +30,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from core import (
+    OPEN_STATES,
+    SEVERITIES,
     ActionSpec,
     CaseLookup,
     Document,
@@ -66,21 +68,9 @@ OTHER_CUSTOMERS = f"{PLUGIN}.other_customers"
 REJECTED = f"{PLUGIN}.8d_rejected"
 NO_8D = f"{PLUGIN}.no_8d"
 REJECT = "reject_8d"
-SEVERITIES = ("low", "normal", "major", "critical")
 ESCALATED = "major"
 CANDIDATES = 1000  # earlier cases of one part looked at per intake
 
-# The core's states, repeated because a plugin sees only the top-level ``core`` package.
-OPEN_STATES = (
-    "received",
-    "acknowledged",
-    "investigating",
-    "in_department",
-    "awaiting_customer",
-    "resolving",
-    "resolved",
-    "follow_up",
-)
 # Where the customer can have the report in hand to reject it.
 REJECT_FROM = frozenset(
     {"investigating", "in_department", "awaiting_customer", "resolving", "resolved", "follow_up"}
