@@ -35,12 +35,7 @@ class EmptyLookup:
         return None
 
     def events(self, *_, **__):
-        # Plugins read "now" from the event just logged (hooks get no clock): one such event.
-        class Event:
-            at = datetime(2026, 9, 30, 2, tzinfo=UTC)
-            type, data, actor = "opened", {}, "bench"
-
-        return [Event()]
+        return []
 
     def links(self, *_, **__):
         return []

@@ -55,6 +55,13 @@ from core.lookup import CaseLookup  # noqa: E402  (needs the names above first)
 from core.workflow import OPEN_STATES, STATES  # noqa: E402
 
 
+def now():
+    """The core's clock: the moment of the action a hook reacts to (tests set it)."""
+    from core.clock import utcnow
+
+    return utcnow()
+
+
 def request_tenant() -> TenantContext:
     """In a plugin's API route (``register_blueprints``): the calling tenant."""
     from core.api.auth import tenant_context
@@ -62,4 +69,4 @@ def request_tenant() -> TenantContext:
     return tenant_context()
 
 
-__all__ += ["CaseLookup", "request_tenant"]
+__all__ += ["CaseLookup", "now", "request_tenant"]

@@ -21,6 +21,8 @@ Arguments shared by many hooks:
 - ``cases``: :class:`core.CaseLookup`, queries over this tenant's cases (and the plugin's own
   keyed records) for rules that look at other cases.
 - ``actor``: :class:`core.Actor`, who acts.
+
+A hook that needs the current time calls ``core.now()``, the core's clock (tests set it).
 """
 
 from __future__ import annotations

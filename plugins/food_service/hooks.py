@@ -36,6 +36,7 @@ from core import (
     TimerSpec,
     Violation,
     hookimpl,
+    now,
 )
 
 from . import documents
@@ -126,7 +127,7 @@ def check_case(tenant: TenantContext, case: Any) -> list[Violation]:
 @hookimpl(specname="case_opened")
 def food_safety_opened(tenant: TenantContext, case: Any, cases: CaseLookup) -> Outcome:
     outcome = Outcome()
-    _react_to_fields(tenant, case, cases, outcome, _moment(cases, case, "opened"))
+    _react_to_fields(tenant, case, cases, outcome, now())
     return outcome
 
 
@@ -140,7 +141,7 @@ def food_safety_edited(
     outcome = Outcome()
     if severity_for(case.plugin_data(PLUGIN)) and case.severity != "critical":
         outcome.severity = "critical"
-    _react_to_fields(tenant, case, cases, outcome, _moment(cases, case, "edited"))
+    _react_to_fields(tenant, case, cases, outcome, now())
     return outcome
 
 
@@ -274,7 +275,7 @@ def food_safety_moved(
         return _published(case, cases, fields_)
     if action == END_PULL:
         pull = _open_pull(case, cases)
-        at = _moment(cases, case, END_PULL)
+        at = now()
         cases.records(PLUGIN).update(
             pull,
             state=ENDED,
@@ -295,7 +296,7 @@ def food_safety_moved(
 def _published(case: Any, cases: CaseLookup, fields_: dict[str, Any]) -> Outcome:
     records = cases.records(PLUGIN)
     pull = _open_pull(case, cases)
-    at = _moment(cases, case, PUBLISH)
+    at = now()
     level = proposed_recall_level(fields_)
     records.update(
         pull,
@@ -329,11 +330,6 @@ def _haccp(fields_: dict[str, Any], reason: str, pull: Any | None) -> dict[str, 
         "reason": reason,
         "pull": pull.id if pull is not None else None,
     }
-
-
-def _moment(cases: CaseLookup, case: Any, event_type: str) -> datetime:
-    """When the request's own event happened (the core's clock; hooks get no ``now``)."""
-    return cases.events(case.id, types=[event_type])[-1].at
 
 
 # --- timers --------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from core import (
     TimerSpec,
     Violation,
     hookimpl,
+    now,
 )
 
 from . import report
@@ -301,7 +302,7 @@ def eight_d_rejected(
 ) -> Outcome | None:
     if action != REJECT:
         return None
-    at = cases.events(case.id, types=[REJECT])[-1].at
+    at = now()
     eight_d = case.plugin_data(PLUGIN).get("eight_d") or {}
     return Outcome(
         events=[

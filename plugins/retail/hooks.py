@@ -30,6 +30,7 @@ from core import (
     TimerSpec,
     Violation,
     hookimpl,
+    now,
     warning,
 )
 
@@ -282,7 +283,5 @@ def case_moved(
         return None
     outcome = Outcome(department=quality_department(settings_of(tenant), tenant.departments))
     if tenant.settings.get("timers", {}).get("department_reply"):
-        # The moment of the action is the time its event was logged (hooks get no clock).
-        taken = cases.events(case.id, types=[APPRAISAL])[-1]
-        outcome.start_timers["department_reply"] = taken.at
+        outcome.start_timers["department_reply"] = now()
     return outcome
