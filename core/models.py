@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import Schema
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -203,6 +204,23 @@ class Case(TenantOwned, Base):
     def plugin_data(self, plugin: str) -> dict[str, Any]:
         """This case's fields of ``plugin`` (``data.<plugin>``), or {}."""
         return dict((self.data or {}).get(plugin) or {})
+
+    def plugin_fields(self, plugin: str, schema: Schema) -> dict[str, Any]:
+        """``data.<plugin>`` loaded by the plugin's ``schema`` (dates as dates), or {}.
+
+        The fields were validated when stored. Every hook of one intake or edit reads the same
+        fields, so they are loaded once while ``data`` stays the same object: the core gives a
+        case new ``data`` on each edit and never changes it in place.
+        """
+        data = self.data
+        memo = self.__dict__.get("_loaded_fields")
+        if memo is None or memo[0] is not data:
+            memo = self.__dict__["_loaded_fields"] = (data, {})
+        loaded = memo[1]
+        if plugin not in loaded:
+            stored = (data or {}).get(plugin)
+            loaded[plugin] = schema.load(stored) if stored else {}
+        return dict(loaded[plugin])
 
     @property
     def is_open(self) -> bool:

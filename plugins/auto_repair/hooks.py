@@ -23,8 +23,6 @@ Choices where DOMAIN.md is silent:
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -67,19 +65,11 @@ def settings_of(tenant: TenantContext) -> dict[str, Any]:
 
 
 def fields_of(case: Any) -> dict[str, Any]:
-    """``data.auto_repair`` as the rules take it (dates as dates). It was validated when
-    stored."""
-    data = case.plugin_data(NAME)
-    return dict(_load_fields(json.dumps(data, sort_keys=True))) if data else {}
+    """``data.auto_repair`` as the rules take it (dates as dates)."""
+    return case.plugin_fields(NAME, _FIELDS)
 
 
 _FIELDS = AutoRepairCaseFields()
-
-
-@functools.lru_cache(maxsize=512)
-def _load_fields(stored: str) -> dict[str, Any]:
-    # Every hook of an intake reads the same fields: load them once, not once per hook.
-    return _FIELDS.load(json.loads(stored))
 
 
 def received_on(tenant: TenantContext, case: Any) -> date:
