@@ -17,9 +17,12 @@ Arguments shared by many hooks:
 - ``tenant``: :class:`core.TenantContext`, the tenant this call is for; ``tenant.plugin_settings
   (name)`` gives a plugin its settings, already validated and with defaults filled in.
 - ``case``: the case (``core.models.Case``), read-only. Its fields are those of the API's case
-  body; ``case.plugin_data(name)`` gives ``data.<name>``.
+  body; ``case.plugin_data(name)`` gives ``data.<name>`` as stored, and
+  ``case.plugin_fields(name, schema)`` loads it with the plugin's schema (dates as dates) once
+  for all the hooks of a request.
 - ``cases``: :class:`core.CaseLookup`, queries over this tenant's cases (and the plugin's own
-  keyed records) for rules that look at other cases.
+  keyed records) for rules that look at other cases; ``any_of`` in its criteria makes one
+  query of what would be several counts.
 - ``actor``: :class:`core.Actor`, who acts.
 
 A hook that needs the current time calls ``core.now()``, the core's clock (tests set it).

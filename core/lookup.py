@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from core.models import Case, CaseEvent, CaseLink
 from core.records import PluginRecords
@@ -68,6 +68,7 @@ class CaseLookup:
         states: Iterable[str] | None = None,
         data: dict[str, dict[str, Any]] | None = None,
         exclude: Iterable[str] = (),
+        any_of: Iterable[dict[str, Any]] = (),
     ) -> list[ColumnElement[bool]]:
         """The criteria of :meth:`find` and :meth:`count`.
 
@@ -97,10 +98,17 @@ class CaseLookup:
             where.append(Case.state.in_(list(states)))
         for plugin, values in (data or {}).items():
             for key, value in values.items():
-                where.append(Case.data[plugin][key].as_string() == str(value))
+                field = Case.data[plugin][key].as_string()
+                if isinstance(value, list | tuple):
+                    where.append(field.in_([str(each) for each in value]))
+                else:
+                    where.append(field == str(value))
         exclude = list(exclude)
         if exclude:
             where.append(Case.id.not_in(exclude))
+        alternatives = [and_(*CaseLookup.criteria(**each)) for each in any_of]
+        if alternatives:
+            where.append(or_(*alternatives))
         return where
 
     def records(self, plugin: str) -> PluginRecords:

@@ -13,8 +13,6 @@ above the limit needs approval and goods that came back are refunded on time.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -35,6 +33,7 @@ from core import (
 )
 
 from .rules import (
+    RETURN_KIND,
     check_return,
     is_frequent_returner,
     is_return,
@@ -71,18 +70,11 @@ def settings_of(tenant: TenantContext) -> dict[str, Any]:
 
 
 def fields_of(case: Any) -> dict[str, Any]:
-    """``data.retail`` as the rules take it (dates as dates). It was validated when stored."""
-    data = case.plugin_data(NAME)
-    return dict(_load_fields(json.dumps(data, sort_keys=True))) if data else {}
+    """``data.retail`` as the rules take it (dates as dates)."""
+    return case.plugin_fields(NAME, _FIELDS)
 
 
 _FIELDS = RetailCaseFields()
-
-
-@functools.lru_cache(maxsize=512)
-def _load_fields(stored: str) -> dict[str, Any]:
-    # Every hook of an intake reads the same fields: load them once, not once per hook.
-    return _FIELDS.load(json.loads(stored))
 
 
 def received_on(tenant: TenantContext, case: Any) -> date:
@@ -167,14 +159,9 @@ def _frequent_returner(
 
 def count_returns(cases: CaseLookup, **criteria: Any) -> int:
     """How many returns (see the module docstring) match ``criteria``: the cases of kind
-    ``return``, plus cases of other kinds carrying a ``return_type``."""
-    total = cases.count(kind="return", **criteria)
-    for return_type in RETURN_TYPES:
-        data = {NAME: {"return_type": return_type}}
-        total += cases.count(data=data, **criteria) - cases.count(
-            kind="return", data=data, **criteria
-        )
-    return total
+    ``return``, and cases of other kinds carrying a ``return_type``."""
+    returns = [{"kind": RETURN_KIND}, {"data": {NAME: {"return_type": RETURN_TYPES}}}]
+    return cases.count(any_of=returns, **criteria)
 
 
 def _start_refund_timer(
