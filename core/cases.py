@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
-from core.db import insert_if_absent
+from core.db import insert_if_absent, insert_rows
 from core.errors import Problem, conflict, forbidden, invalid, not_found, refused
 from core.ids import new_id
 from core.lookup import CaseLookup, normalise_email, normalise_phone
@@ -459,7 +459,7 @@ class CaseService:
         rows = [self._event_row(case_id, type_, data) for case_id, type_, data in events]
         if not rows:
             return
-        self.session.execute(insert(CaseEvent).values(rows))  # one multi-row statement
+        insert_rows(self.session, CaseEvent, rows)
         self.outbox.add_many(
             CASE_EVENT,
             [({"event_id": row["id"], "type": row["type"]}, row["case_id"]) for row in rows],

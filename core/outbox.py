@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
-
 from core.clock import utcnow
+from core.db import insert_rows
 from core.ids import new_id
 from core.models import OutboxMessage
 from core.tenancy import TenantSession
@@ -31,8 +30,9 @@ class Outbox:
     def add_many(self, topic: str, messages: list[tuple[dict[str, Any], str | None]]) -> None:
         """Many messages of one topic, as one bulk INSERT: ``[(payload, case_id), ...]``."""
         now = utcnow()
-        self.session.execute(
-            insert(OutboxMessage),
+        insert_rows(
+            self.session,
+            OutboxMessage,
             [
                 {
                     "id": new_id(),
