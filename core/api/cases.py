@@ -50,8 +50,12 @@ def service() -> CaseService:
 
 
 def _commit_and_show(svc: CaseService, case: Case) -> dict[str, Any]:
+    """The case as the change leaves it, read in the change's own transaction (not a second
+    one after the commit); a failing commit still answers an error, never this body."""
+    g.db.flush()
+    body = bodies(svc, [case])[0]
     g.db.commit()
-    return bodies(svc, [case])[0]
+    return body
 
 
 @blp.route("", methods=["POST"])
