@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
-from core.models import Base, TenantOwned
+from core.models import Base, Tenant, TenantOwned
 
 log = logging.getLogger("casecore.tenancy")
 
@@ -96,10 +96,31 @@ def _stamp_tenant(session: Session, _context, _instances) -> None:
 
 @event.listens_for(TenantSession, "after_begin")
 def _set_rls_tenant(session: Session, _transaction, connection) -> None:
-    if connection.dialect.name != "postgresql" or session.info.get("unscoped"):
-        return
+    tenant_id = session.info.get("tenant_id")
+    if connection.dialect.name != "postgresql" or session.info.get("unscoped") or not tenant_id:
+        return  # with no tenant set, the policies match no tenant-owned row
     # set_config(..., true) is transaction-local; SET LOCAL cannot take a bind parameter.
-    connection.execute(
-        text("SELECT set_config('app.tenant_id', :t, true)"),
-        {"t": str(session.info.get("tenant_id") or "")},
-    )
+    connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+
+
+def bind_tenant_by_slug(session: TenantSession, slug: str) -> int | None:
+    """Bind a session with no tenant yet to the tenant with this ``slug``, in the transaction
+    it is in: a request's first statement both finds its tenant and, on PostgreSQL, sets it for
+    row-level security (one round trip, no second transaction). Answers the tenant's id, or
+    ``None`` for an unknown slug (the session stays unbound)."""
+    if session.tenant_id is not None or session.is_unscoped:
+        raise TenantScopeError("only a session with no tenant can be bound to one")
+    if session.bind.dialect.name == "postgresql":
+        found = session.scalar(
+            text(
+                "SELECT set_config('app.tenant_id',"
+                " coalesce((SELECT id::text FROM tenants WHERE slug = :slug), ''), true)"
+            ),
+            {"slug": slug},
+        )
+    else:
+        found = session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+    if not found:
+        return None
+    session.info["tenant_id"] = int(found)
+    return session.info["tenant_id"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import ApiToken, PlatformToken, Tenant
-from core.tenancy import TenantSession
+from core.tenancy import TenantSession, bind_tenant_by_slug
 from core.types import Actor
 
 
@@ -69,18 +69,16 @@ def resolve(db: Database, token: str) -> Principal | None:
     if kind != "ct" or not slug or not secret:
         return None
     session = db.session(None)
-    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None:
+    if bind_tenant_by_slug(session, slug) is None:
         session.close()
         return None
-    # End the tenant-less transaction, then bind the session: the next transaction sets the
-    # tenant for row-level security. Only the (not tenant-owned) tenant row is in its map.
-    session.commit()
-    session.info["tenant_id"] = tenant.id
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None:
+    found = session.execute(
+        select(ApiToken, Tenant)
+        .join(Tenant, Tenant.id == ApiToken.tenant_id)
+        .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
+    ).first()
+    if found is None:
         session.close()
         return None
+    row, tenant = found
     return Principal(Actor(row.name, row.role, "token"), tenant, session)

@@ -13,7 +13,6 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -23,6 +22,7 @@ from core.console.labels import localise_message
 from core.errors import Problem
 from core.models import Tenant, utcnow
 from core.plugins import PluginError
+from core.tenancy import bind_tenant_by_slug
 from core.tenants import context_of
 from core.types import Actor, TenantContext
 
@@ -69,13 +69,11 @@ def open_tenant(slug: str) -> Tenant:
     if len(slug) > 63:
         abort(404)
     session = core().db.session(None)
-    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None:
+    tenant_id = bind_tenant_by_slug(session, slug)
+    if tenant_id is None:
         session.close()
         abort(404)
-    # End the tenant-less transaction, then bind: the next one sets the tenant for RLS.
-    session.commit()
-    session.info["tenant_id"] = tenant.id
+    tenant = session.get(Tenant, tenant_id)
     g.db = session
     g.tenant = tenant
     g.tenant_ctx = context_of(tenant)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+from core.db import insert_rows
 from core.models import Case, CaseEvent
-from core.tenancy import TenantScopeError
+from core.tenancy import TenantScopeError, bind_tenant_by_slug
 
 
 def test_orm_queries_see_only_the_bound_tenant(db, make_tenant, make_case):
@@ -37,6 +38,33 @@ def test_inserting_into_another_tenant_raises(db, make_tenant):
         session.add(CaseEvent(tenant_id=other.id, case_id="x", type="comment", actor="a"))
         with pytest.raises(TenantScopeError):
             session.flush()
+
+
+def test_bulk_inserting_into_another_tenant_raises(db, make_tenant):
+    acme, other = make_tenant("acme"), make_tenant("other")
+    row = {"tenant_id": other.id, "id": "e1", "case_id": "x", "type": "comment", "actor": "a"}
+    with db.session(acme.id) as session, pytest.raises(TenantScopeError):
+        insert_rows(session, CaseEvent, [{**row, "tenant_id": acme.id, "id": "e0"}, row])
+
+
+def test_binding_by_slug_scopes_the_session_and_row_level_security(db, make_tenant, make_case):
+    acme, other = make_tenant("acme"), make_tenant("other")
+    make_case(acme)
+    make_case(other)
+    make_case(other)
+    with db.session(None) as session:
+        assert bind_tenant_by_slug(session, "other") == other.id
+        assert session.scalar(select(func.count()).select_from(Case)) == 2
+        if db.dialect == "postgresql":  # the same transaction's raw SQL: RLS sees it only
+            assert session.execute(text("SELECT count(*) FROM cases")).scalar() == 2
+        with pytest.raises(TenantScopeError):
+            bind_tenant_by_slug(session, "acme")  # bound once, for good
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(Case)) == 2  # the next one too
+    with db.session(None) as session:
+        assert bind_tenant_by_slug(session, "nobody") is None
+        with pytest.raises(TenantScopeError):
+            session.execute(select(Case))
 
 
 def test_unscoped_is_explicit_and_logged(db, make_tenant, make_case, caplog):
