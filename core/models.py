@@ -156,6 +156,7 @@ class Case(TenantOwned, Base):
         Index("ix_cases_tenant_phone", "tenant_id", "customer_phone"),
         Index("ix_cases_tenant_email", "tenant_id", "customer_email"),
         Index("ix_cases_tenant_owner", "tenant_id", "owner"),
+        Index("ix_cases_tenant_received", "tenant_id", "received_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
