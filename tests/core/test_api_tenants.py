@@ -183,3 +183,49 @@ def test_summary_report(client, make_tenant, make_case, act):
         ).status_code
         == 403
     )
+
+
+def test_summary_report_reads_breaches_low_scores_and_reopened_cases(client, make_tenant, act):
+    """A running timer past its deadline counts as breached before any sweep; a low score
+    reopens its case, which still counts as surveyed (the response rate stays at most 1)."""
+    acme = make_tenant("acme")
+    now = datetime.now(UTC)
+
+    def opened(phone: str, received_at: datetime) -> dict:
+        body = {
+            "kind": "complaint",
+            "title": "冰箱不制冷",
+            "channel": "phone",
+            "customer": {"name": "张三", "phone": phone},
+            "received_at": received_at.isoformat(),
+        }
+        response = client.post("/api/v1/cases", json=body, headers=acme.auth("agent"))
+        assert response.status_code == 201, response.json
+        return response.json
+
+    opened("13900000001", now - timedelta(days=20))  # first_reply long overdue, never swept
+    surveyed = [opened("13900000002", now), opened("13900000003", now)]
+    for case, score in zip(surveyed, (5, 2), strict=True):
+        for action, params in [
+            ("acknowledge", {}),
+            ("investigate", {}),
+            ("reject", {"findings": "正常"}),
+        ]:
+            assert act(acme, case, action, **params).status_code == 200
+        answer = client.post(
+            f"/api/v1/cases/{case['id']}/surveys", json={"score": score}, headers=acme.auth()
+        )
+        assert answer.status_code == 201, answer.json
+    since = (now - timedelta(days=30)).isoformat().replace("+00:00", "Z")
+    until = (now + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    body = client.get(
+        f"/api/v1/reports/summary?from={since}&to={until}", headers=acme.auth("admin")
+    ).json
+    assert body["total"] == 3
+    assert body["sla"]["first_reply"] == {"met": 2, "breached": 1, "running": 0, "paused": 0}
+    assert body["by_state"]["resolved"] == 1 and sum(body["by_state"].values()) == 3
+    satisfaction = body["satisfaction"]
+    assert (satisfaction["responses"], satisfaction["average"]) == (2, 3.5)
+    assert satisfaction["satisfied"] == 1
+    assert satisfaction["response_rate"] == 1.0  # two surveyed of two resolved, one reopened
+    assert body["repeat_rate"] == 0.0
