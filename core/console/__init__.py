@@ -8,6 +8,7 @@ and messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from argon2 import PasswordHasher, profiles
@@ -16,8 +17,10 @@ from flask import Blueprint, Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from redis import Redis
 
-from core.console.limits import RateLimiter
+from core.config import Config
+from core.console.limits import RateLimiter, RedisRateLimiter
 
 HERE = Path(__file__).parent
 LANGUAGES: tuple[str, ...] = ("zh_CN", "en")
@@ -50,25 +53,37 @@ domain = CatalogDomain(str(HERE / "translations"))
 
 class ConsoleState:
     """Per-app parts of the console: the password hasher, the login and tracking rate limits
-    (kept in this process)."""
+    (in Redis when there is one, shared by every worker; else in this process)."""
 
-    def __init__(self, testing: bool = False) -> None:
+    def __init__(self, testing: bool = False, config: Config | None = None) -> None:
         # argon2id with the library's defaults (RFC 9106, low memory); tests use the cheapest
         # parameters, which a hash records, so verifying stays correct either way.
         self.hasher = (
             PasswordHasher.from_parameters(profiles.CHEAPEST) if testing else PasswordHasher()
         )
         self._dummy: str | None = None
-        # Per process: with several gunicorn workers each counts on its own (see limits.py).
-        self.login_limit = RateLimiter(max_events=5, window_seconds=15 * 60)
-        self.login_ip_limit = RateLimiter(max_events=30, window_seconds=15 * 60)
-        self.track_limit = RateLimiter(max_events=10, window_seconds=10 * 60)
+        limiter = _limiters(config)
+        self.login_limit = limiter("login", 5, 15 * 60)  # per account: 5 in 15 minutes
+        self.login_ip_limit = limiter("login_ip", 30, 15 * 60)  # per address
+        self.track_limit = limiter("track", 10, 10 * 60)  # customer case lookups
 
     @property
     def dummy_hash(self) -> str:
         if self._dummy is None:
             self._dummy = self.hasher.hash("casecore: no such user")
         return self._dummy
+
+
+def _limiters(config: Config | None) -> Callable[[str, int, float], RateLimiter | RedisRateLimiter]:
+    """Limits shared in Redis with ``REDIS_URL`` (keys under the deployment's queue name, short
+    timeouts so that a stuck Redis cannot hold a sign-in up); else kept in this process, which
+    is all the embedded default runs."""
+    if config is None or not config.redis_url:
+        return lambda _name, max_events, window_seconds: RateLimiter(max_events, window_seconds)
+    redis = Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    return lambda name, max_events, window_seconds: RedisRateLimiter(
+        redis, f"{config.queue_name}:limit:{name}:", max_events, window_seconds
+    )
 
 
 def select_locale() -> str:
@@ -112,7 +127,9 @@ def init_console(app: Flask) -> None:
     login.session_protection = "basic"
     login.user_loader(auth.load_user)
     login.unauthorized_handler(auth.unauthorized)
-    app.extensions["casecore_console"] = ConsoleState(testing=bool(app.config.get("TESTING")))
+    app.extensions["casecore_console"] = ConsoleState(
+        testing=bool(app.config.get("TESTING")), config=app.extensions["casecore"].config
+    )
     app.jinja_env.globals.update(TEMPLATE_GLOBALS, with_lang=web.with_lang, LANGUAGES=LANGUAGES)
     app.jinja_env.filters.update(
         when=web.when,

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
+
+import pytest
+from redis import Redis
+
+from core.app import create_app
 from tests.console.conftest import PASSWORD, csrf_of
+from tests.support import REDIS_URL, need_service
 
 
 def test_login_with_email_and_password_opens_the_dashboard(client, make_tenant, make_user, login):
@@ -54,6 +62,60 @@ def test_login_is_rate_limited_per_email(client, make_tenant, make_user, login):
     response = login("acme", "ann@acme.example")
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def sign_in(client, slug: str, email: str, password: str = PASSWORD):
+    page = client.get(f"/t/{slug}/login")
+    data = {"email": email, "password": password, "csrf_token": csrf_of(page)}
+    return client.post(f"/t/{slug}/login", data=data)
+
+
+@pytest.fixture
+def workers(config):
+    """``workers(redis_url)``: two app processes' worth of apps on one database and Redis."""
+    made, keys = [], []
+
+    def make(redis_url: str) -> list:
+        shared = dataclasses.replace(
+            config, redis_url=redis_url, queue_name=f"casecore-test-{secrets.token_hex(4)}"
+        )
+        keys.append(f"{shared.queue_name}:*")
+        made.extend(create_app(shared) for _ in range(2))
+        return [app.test_client() for app in made[-2:]]
+
+    yield make
+    for app in made:
+        app.extensions["casecore"].db.dispose()
+    redis = Redis.from_url(REDIS_URL)
+    for pattern in keys:
+        for key in redis.scan_iter(pattern):
+            redis.delete(key)
+
+
+def test_the_login_limit_is_shared_by_every_worker(workers, make_tenant, make_user):
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        need_service("Redis", str(exc))
+    one, two = workers(REDIS_URL)
+    acme = make_tenant("acme", locale="en")
+    make_user(acme, "ann@acme.example")
+    for attempt in range(5):  # the guesses spread over both workers, as a balancer spreads them
+        assert sign_in((one, two)[attempt % 2], "acme", "ann@acme.example", "x").status_code == 401
+    for worker in (one, two):
+        assert sign_in(worker, "acme", "ann@acme.example").status_code == 429
+    assert sign_in(one, "acme", "bob@acme.example", "x").status_code == 401  # others unaffected
+
+
+def test_without_redis_sign_in_works_and_each_worker_still_limits(workers, make_tenant, make_user):
+    one, _ = workers("redis://127.0.0.1:1/0")  # nothing listens there
+    acme = make_tenant("acme", locale="en")
+    make_user(acme, "ann@acme.example")
+    make_user(acme, "bob@acme.example")
+    assert sign_in(one, "acme", "bob@acme.example").status_code == 302
+    for _ in range(5):
+        assert sign_in(one, "acme", "ann@acme.example", "x").status_code == 401
+    assert sign_in(one, "acme", "ann@acme.example").status_code == 429
 
 
 def test_another_tenants_pages_send_to_its_login_never_its_data(
