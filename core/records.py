@@ -1,8 +1,10 @@
 """A plugin's own keyed records (``cases.records("food_service")`` in a hook).
 
-``claim`` is the one write: it makes the record for a key unless one exists, atomically, so two
-requests claiming the same key at the same moment make exactly one record, and each learns
-whether it was the one that made it.
+``claim`` makes the record for a key unless one exists, atomically, so two requests claiming
+the same key at the same moment make exactly one record, and each learns whether it was the one
+that made it. ``lock`` makes requests working on one record take turns (until each commits),
+reading it afresh once their turn comes; ``update`` locks before it changes, so two updates at
+once both land.
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ class PluginRecords:
             .execution_options(populate_existing=True)
         )
 
+    def lock(self, record: PluginRecord) -> PluginRecord:
+        """Wait for any other request holding ``record`` to finish, then hold it until this
+        transaction ends; answers it as it now stands (another request may have changed it).
+
+        A rule that decides from a record and then changes it, or links what the record's other
+        requests did, locks it first: so two requests cannot both decide from the old state.
+        """
+        locked = self._session.scalar(
+            select(PluginRecord)
+            .where(PluginRecord.id == record.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert locked is record  # the same row, refreshed in place
+        return locked
+
     def find(
         self, kind: str, state: str | None = None, case_id: str | None = None
     ) -> list[PluginRecord]:
@@ -76,9 +94,11 @@ class PluginRecords:
     def update(
         self, record: PluginRecord, *, state: str | None = None, data: dict[str, Any] | None = None
     ) -> None:
-        """Change a record's state or merge into its data (in the request's transaction)."""
+        """Change a record's state or merge into its data (in the request's transaction). The
+        record is locked and read afresh first, so a concurrent update is merged, never lost."""
         if record.plugin != self.plugin:
             raise ValueError("a plugin changes only its own records")
+        self.lock(record)
         if state is not None:
             record.state = state
         if data:

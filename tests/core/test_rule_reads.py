@@ -79,3 +79,27 @@ def test_plugin_fields_are_loaded_once_and_again_when_data_is_replaced():
     assert case.plugin_fields("retail", schema) == {"purchased_on": date(2026, 3, 4)}
     assert Fields.loads == 2
     assert case.plugin_fields("food_service", schema) == {}
+
+
+def test_two_updates_of_a_plugin_record_at_once_both_land(db, make_tenant):
+    """The second writer read the record before the first committed; its update is merged
+    into what the first wrote, not written over it."""
+    acme = make_tenant("acme")
+    first, second = db.session(acme.id), db.session(acme.id)
+    try:
+        record, _ = CaseLookup(first).records("food_service").claim("pull", "L1", {"sites": []})
+        first.commit()
+        theirs = CaseLookup(second).records("food_service")
+        mine = CaseLookup(first).records("food_service")
+        stale = mine.get("pull", "L1")  # read before the other update commits
+        theirs.update(theirs.get("pull", "L1"), state="recall", data={"notice": "N1"})
+        second.commit()
+        mine.update(stale, data={"ended_case": "C2"})
+        first.commit()
+        assert (stale.state, stale.data) == (
+            "recall",
+            {"sites": [], "notice": "N1", "ended_case": "C2"},
+        )
+    finally:
+        first.close()
+        second.close()
