@@ -216,9 +216,11 @@ def _recall_level(
 # --- workflow ------------------------------------------------------------------------------
 
 
-def _open_pull(case: Any, cases: CaseLookup) -> Any | None:
+def _open_pull(case: Any, cases: CaseLookup, lock: bool = False) -> Any | None:
+    """The lot's pull unless it ended; ``lock`` for an action about to change it (two cases of
+    the lot acting at once then decide one after the other)."""
     key = pull_key(case.plugin_data(PLUGIN))
-    pull = current_pull(cases, key) if key is not None else None
+    pull = current_pull(cases, key, lock=lock) if key is not None else None
     return pull if pull is not None and pull.state != ENDED else None
 
 
@@ -231,7 +233,7 @@ def pull_open(case: Any, action: str, cases: CaseLookup) -> Violation | None:
 
 @hookimpl(specname="veto_action")
 def pull_action_needs_open_pull(case: Any, action: str, cases: CaseLookup) -> Violation | None:
-    if action not in (PUBLISH, END_PULL) or _open_pull(case, cases) is not None:
+    if action not in (PUBLISH, END_PULL) or _open_pull(case, cases, lock=True) is not None:
         return None
     return Violation(
         NO_OPEN_PULL,
@@ -245,7 +247,7 @@ def pull_action_needs_open_pull(case: Any, action: str, cases: CaseLookup) -> Vi
 def recall_notice_once(case: Any, action: str, cases: CaseLookup) -> Violation | None:
     if action != PUBLISH:
         return None
-    pull = _open_pull(case, cases)
+    pull = _open_pull(case, cases, lock=True)
     if pull is None or pull.state != RECALLING:
         return None
     number = pull.data.get("notice_case_number")

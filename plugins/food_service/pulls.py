@@ -8,6 +8,10 @@ same moment make exactly one pull. Its ``state`` is ``open`` (stop sale at every
 A report of a lot whose pull has ended starts a new pull of that lot (the lot may be unsafe after
 all): each pull of a lot is a generation with its own key, claimed the same atomic way.
 
+Requests about one lot take turns on its pull record (``records.lock``): reports arriving
+together each link every report before them, and two cases publishing a notice or ending the
+pull at once decide one after the other.
+
 The recall level a case's timers were set for is kept per case, in a ``recall`` record keyed by
 the case id, so an edit that changes the level can move the deadline.
 """
@@ -49,10 +53,13 @@ def lot_pulls(cases: CaseLookup, key: tuple[str, str]) -> list[Any]:
     return found
 
 
-def current_pull(cases: CaseLookup, key: tuple[str, str]) -> Any | None:
-    """The latest pull of the lot (``None``: the lot was never pulled)."""
+def current_pull(cases: CaseLookup, key: tuple[str, str], lock: bool = False) -> Any | None:
+    """The latest pull of the lot (``None``: the lot was never pulled); with ``lock``, held by
+    this request until it commits and read as it stands then."""
     pulls = lot_pulls(cases, key)
-    return pulls[-1] if pulls else None
+    if not pulls:
+        return None
+    return cases.records(PLUGIN).lock(pulls[-1]) if lock else pulls[-1]
 
 
 def claim_pull(
@@ -69,6 +76,9 @@ def claim_pull(
         record, made = records.claim(
             PULL, record_key(key, generation), {**data, "generation": generation}, case_id
         )
+        # Reports of one lot take turns from here to their commit: each sees the reports
+        # before it (to link them) and whether the pull ended meanwhile.
+        records.lock(record)
         if made or record.state != ENDED:
             return record, made
         generation += 1

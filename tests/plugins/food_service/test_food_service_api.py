@@ -158,10 +158,12 @@ def test_lot_missing_is_a_warning_and_adding_it_starts_the_pull(client, xiangwei
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_two_reports_of_a_lot_at_once_make_one_pull(app, backend, xiangwei):
-    """Two requests report the same lot at the same moment: one pull, one event, linked."""
+@pytest.mark.parametrize("reports", [2, 4])
+def test_reports_of_a_lot_at_once_make_one_pull_and_all_are_linked(app, backend, xiangwei, reports):
+    """Several requests report the same lot at the same moment: one pull, one event, and every
+    report linked to every other (reports of one lot take turns on the pull record)."""
     results: list[dict[str, Any]] = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(reports)
 
     def report(site: str) -> None:
         client = app.test_client()
@@ -169,7 +171,8 @@ def test_two_reports_of_a_lot_at_once_make_one_pull(app, backend, xiangwei):
         response = open_case(client, xiangwei, FOOD, site=site)
         results.append(response.json if response.status_code == 201 else {"error": response})
 
-    threads = [threading.Thread(target=report, args=(site,)) for site in SITES[:2]]
+    sites = [SITES[i % len(SITES)] for i in range(reports)]
+    threads = [threading.Thread(target=report, args=(site,)) for site in sites]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -180,9 +183,42 @@ def test_two_reports_of_a_lot_at_once_make_one_pull(app, backend, xiangwei):
         e for case in results for e in events(client, xiangwei, case, "food_service.pull_started")
     ]
     assert len(started) == 1
-    a, b = (get(client, xiangwei, case) for case in results)
-    assert {"case": b["id"], "relation": "same_lot"} in a["links"]
-    assert {"case": a["id"], "relation": "same_lot"} in b["links"]
+    cases = [get(client, xiangwei, case) for case in results]
+    for case in cases:
+        linked = {link["case"] for link in case["links"] if link["relation"] == "same_lot"}
+        assert linked == {other["id"] for other in cases} - {case["id"]}, case["number"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_cases_of_a_lot_publishing_at_once_publish_one_notice(app, backend, xiangwei, act):
+    food = {**FOOD, "recall_level": 2}
+    first, second = (opened(app.test_client(), xiangwei, food, site=site) for site in SITES[:2])
+    for case in (first, second):
+        assert act(xiangwei, case, "acknowledge").status_code == 200
+    answers: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def publish(case: dict[str, Any]) -> None:
+        client = app.test_client()
+        version = get(client, xiangwei, case)["version"]
+        barrier.wait()
+        body = {"action": "publish_recall_notice", "version": version}
+        answers.append(
+            client.post(
+                f"/api/v1/cases/{case['id']}/actions", json=body, headers=xiangwei.auth("agent")
+            )
+        )
+
+    threads = [threading.Thread(target=publish, args=(case,)) for case in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 422], [a.json for a in answers]
+    (refused,) = [a for a in answers if a.status_code == 422]
+    assert [v["code"] for v in refused.json["violations"]] == [
+        "food_service.recall_notice_published"
+    ]
 
 
 # --- recall levels and timers --------------------------------------------------------------
