@@ -15,6 +15,7 @@ from typing import Any
 
 from rq import SimpleWorker
 from rq.cron import CronScheduler
+from rq.timeouts import TimerDeathPenalty
 
 from core.jobs import tasks
 from core.jobs.runtime import Runtime, install
@@ -89,18 +90,38 @@ def run_cron(rt: Runtime, stop: threading.Event, tick: float = 1.0) -> None:
         stop.wait(tick)
 
 
+class ThreadWorker(SimpleWorker):
+    """rq's SimpleWorker as a thread of the web process. Only a process's main thread may set
+    signal handlers, and the web server keeps its own: this worker installs none, and times jobs
+    out with a timer instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def work_in_process(rt: Runtime, stop: threading.Event, tick: float = 0.5) -> None:
+    """Run queued jobs, and scheduled ones (retries) once due, until ``stop``. A burst at a time,
+    so that rq's scheduler runs in this thread too: rq would fork it into a process of its own,
+    and a forked process does not share the in-memory Redis."""
+    while not stop.is_set():
+        try:
+            ThreadWorker([rt.queue], connection=rt.redis).work(
+                burst=True, with_scheduler=True, logging_level="WARNING"
+            )
+        except Exception:  # a broken burst must not end background work for good
+            log.exception("in-process worker: a burst failed; trying again")
+        stop.wait(tick)
+
+
 def start_in_process(rt: Runtime) -> threading.Event:
-    """The embedded default: a worker thread and the cron loop on an in-memory Redis."""
+    """The embedded default: a worker thread and the cron loop on an in-memory Redis; both end
+    when the returned event is set."""
     install(rt)
     stop = threading.Event()
-    worker = SimpleWorker([rt.queue], connection=rt.redis)
-    threading.Thread(
-        target=worker.work,
-        kwargs={"with_scheduler": True, "logging_level": "WARNING"},
-        name="casecore-worker",
-        daemon=True,
-    ).start()
-    threading.Thread(target=run_cron, args=(rt, stop), name="casecore-cron", daemon=True).start()
+    for name, loop in (("casecore-worker", work_in_process), ("casecore-cron", run_cron)):
+        threading.Thread(target=loop, args=(rt, stop), name=name, daemon=True).start()
     log.info("jobs run in-process (no REDIS_URL): SLA sweep every 30 s, outbox relay every 2 s")
     return stop
 

@@ -18,6 +18,7 @@ from email import message_from_bytes
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import fakeredis
 import pytest
 from redis import Redis
 from rq import SimpleWorker
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 
 from core.jobs import tasks
 from core.jobs.runtime import Runtime, install
+from core.jobs.schedule import start_in_process
 from core.models import Delivery, OutboxMessage
 from core.webhooks import verify
 from tests.support import REDIS_URL, need_service
@@ -410,3 +412,31 @@ def test_a_job_that_keeps_failing_ends_in_the_failed_registry_and_nothing_else_s
     logs = {d.target.split(":")[0]: d for d in deliveries(db, acme)}
     assert logs["webhook"].status in ("failed", "sent")
     assert sorted(d.status for d in deliveries(db, acme)) == ["failed", "sent"]
+
+
+# --- the embedded default: jobs in the web process --------------------------------------------
+
+
+def test_without_redis_jobs_and_their_retries_run_in_the_web_process(
+    app, client, receiver, make_tenant, make_case, monkeypatch
+):
+    """No REDIS_URL: the web process runs the relay, the jobs and their retries itself (a
+    thread, on an in-memory Redis), as ``casecore serve`` and the demo do."""
+    core = app.extensions["casecore"]
+    assert core.config.redis_url is None
+    monkeypatch.setattr(tasks, "RETRY_INTERVALS", [1, 1])
+    memory = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    stop = start_in_process(Runtime(core.config, core.db, core.plugins, memory))
+    try:
+        acme = make_tenant("acme")
+        endpoint = receiver(statuses=(500, 200))  # refuses once: the retry must come
+        add_webhook(client, acme, endpoint.url, events=["opened"])
+        case = make_case(acme)
+        wait_until(lambda: len(endpoint.accepted) == 1, seconds=20)
+        payload = json.loads(endpoint.accepted[0]["body"])
+        assert (payload["event"], payload["case"]["id"]) == ("opened", case["id"])
+        assert endpoint.seen == 2
+    finally:
+        stop.set()
+    running = ("casecore-worker", "casecore-cron")
+    wait_until(lambda: not [t for t in threading.enumerate() if t.name in running], seconds=5)
