@@ -29,6 +29,7 @@ def create_app(config: Config | None = None, extra_plugins: tuple[Any, ...] = ()
     app.json.ensure_ascii = False  # Chinese text round-trips as it is
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("rq.cron").setLevel(logging.WARNING)  # not a line per enqueue every 2 s
 
     plugins = Plugins(allowed=config.plugins_allowed, extra=extra_plugins)
     plugins.check_actions(probe_context(plugins))

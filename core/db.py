@@ -94,9 +94,11 @@ class Database:
         return self._sessions(info={"tenant_id": tenant_id})
 
     @contextmanager
-    def unscoped(self, reason: str) -> Iterator[TenantSession]:
-        """A session across tenants, on the owner's connection. Every use is logged."""
-        log.info("unscoped: %s", reason)
+    def unscoped(self, reason: str, routine: bool = False) -> Iterator[TenantSession]:
+        """A session across tenants, on the owner's connection. Every use is logged; the
+        ``routine`` ones that run every few seconds (the outbox relay, the SLA sweep) at DEBUG,
+        so that they do not drown the rest."""
+        log.log(logging.DEBUG if routine else logging.INFO, "unscoped: %s", reason)
         session = self._admin_sessions(info={"unscoped": True, "reason": reason})
         try:
             yield session

@@ -27,7 +27,7 @@ BATCH = 1000
 
 def due_tenants(db: Database, now: datetime) -> list[int]:
     """Tenants with running timers due by ``now`` (the one cross-tenant query)."""
-    with db.unscoped("sla sweep: which tenants have due timers") as session:
+    with db.unscoped("sla sweep: which tenants have due timers", routine=True) as session:
         stmt = select(Timer.tenant_id).where(Timer.state == "running", Timer.due_at <= now)
         return sorted(set(session.scalars(stmt)))
 

@@ -41,7 +41,7 @@ def relay(limit: int = RELAY_BATCH) -> int:
     """Move committed outbox messages into the queue. If the queue is down, nothing is marked
     and the next run tries again: work is delayed, never lost."""
     rt = current()
-    with rt.db.unscoped("outbox relay: pending messages of all tenants") as session:
+    with rt.db.unscoped("outbox relay: pending messages of all tenants", routine=True) as session:
         pending = session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.dispatched_at.is_(None))
