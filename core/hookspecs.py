@@ -30,6 +30,7 @@ A hook that needs the current time calls ``core.now()``, the core's clock (tests
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -43,6 +44,7 @@ from core.types import (
     Outcome,
     Panel,
     PeriodicJob,
+    ReportSection,
     TenantContext,
     TimerSpec,
     Violation,
@@ -221,6 +223,19 @@ def register_blueprints() -> list[Blueprint]:
     tenant scope is open as for every API route; ``core.request_tenant()`` gives the calling
     tenant. Takes no tenant: routes exist once per app.
     """
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@hookspec
+def report_sections(
+    tenant: TenantContext, since: datetime, until: datetime, cases: CaseLookup
+) -> ReportSection | None:
+    """The plugin's own figures for the summary report of cases received in [since, until]
+    (food_service's feedback collection against its targets, say): shown under
+    ``plugins.<name>`` in ``GET /api/v1/reports/summary`` and as a section of the console's
+    dashboard (its last 30 days). ``None``: nothing to add for this period."""
 
 
 # --- jobs ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The summary report: counts, SLA met and breached per timer, satisfaction, repeat rate."""
+"""The summary report: counts, SLA met and breached per timer, satisfaction, repeat rate, and
+the sections the tenant's plugins add (``report_sections``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, distinct, func, or_, select
 
+from core.lookup import CaseLookup
 from core.models import Case, CaseEvent, Timer
+from core.plugins import Plugins
 from core.tenancy import TenantSession
+from core.types import ReportSection, TenantContext
 
 SURVEY_TARGET = 0.85  # DOMAIN.md section 1: satisfaction-survey response rate target
 
@@ -91,3 +95,23 @@ def _flagged(session: TenantSession, flag: str) -> ColumnElement[bool]:
         return Case.flags.op("@>")(func.jsonb_build_array(flag))
     elements = func.json_each(Case.flags).table_valued("value")
     return select(elements.c.value).where(elements.c.value == flag).exists()
+
+
+def plugin_sections(
+    session: TenantSession,
+    tenant: TenantContext,
+    plugins: Plugins,
+    since: datetime,
+    until: datetime,
+) -> dict[str, ReportSection]:
+    """Each enabled plugin's section of the report for [since, until], by plugin name; plugins
+    with nothing to add for the period are left out."""
+    answers = plugins.call_each(
+        "report_sections",
+        tenant.plugins,
+        tenant=tenant,
+        since=since,
+        until=until,
+        cases=CaseLookup(session),
+    )
+    return {name: section for name, section in answers if section is not None}

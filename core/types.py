@@ -184,6 +184,30 @@ class Panel:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSection:
+    """A plugin's section of the summary report (hook ``report_sections``).
+
+    ``figures`` are the section's numbers by key and ``rows`` a table (one mapping per row, all
+    with the same keys), both JSON-ready: the API gives them as they are. ``title`` and
+    ``labels`` (a heading for each key) are in the tenant's language, for the console; a key
+    with no label shows as it is. A value of ``None`` shows as "—".
+    """
+
+    title: str
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    rows: tuple[Mapping[str, Any], ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "figures": dict(self.figures),
+            "rows": [dict(row) for row in self.rows],
+            "labels": dict(self.labels),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PeriodicJob:
     """A job that runs on a schedule: a stable ``id``, a cron expression, and the function.
 

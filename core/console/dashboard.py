@@ -14,8 +14,9 @@ from sqlalchemy import func, or_, select
 
 from core.console.auth import login_required
 from core.console.labels import STATE_LABELS, TIMER_LABELS, label
+from core.console.web import core, tenant_ctx
 from core.models import Case, Timer, utcnow
-from core.reports import SURVEY_TARGET, summary
+from core.reports import SURVEY_TARGET, plugin_sections, summary
 from core.types import STAFF_ROLES
 from core.workflow import STATES
 
@@ -128,6 +129,7 @@ def dashboard():
         "satisfied_rate": satisfied_rate,
         "target": SURVEY_TARGET,
         "charts": charts,
+        "sections": plugin_sections(g.db, tenant_ctx(), core().plugins, since, now),
         "now": now,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "deadlines":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -207,6 +208,17 @@ def event_label(event_type: str) -> str:
     return label(ACTION_LABELS, event_type)
 
 
+def figure(value: Any) -> str:
+    """A value of a plugin's report section as the dashboard shows it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
 TEMPLATE_GLOBALS: dict[str, Callable[..., str]] = {
     "state_label": lambda code: label(STATE_LABELS, code),
     "action_label": lambda code: label(ACTION_LABELS, code),
@@ -221,5 +233,6 @@ TEMPLATE_GLOBALS: dict[str, Callable[..., str]] = {
     "relation_label": lambda code: label(RELATION_LABELS, code),
     "field_label": lambda code: label(FIELD_LABELS, code),
     "event_label": event_label,
+    "figure": figure,
     "localise": localise_message,
 }

@@ -410,3 +410,23 @@ def test_fields_are_edited_with_the_version_and_the_dashboard_refreshes(client, 
     assert "This case changed while you had it open" in response.get_data(as_text=True)
     partial = client.get("/t/acme/", headers={"HX-Request": "true", "HX-Target": "deadlines"})
     assert partial.status_code == 200 and "<html" not in partial.get_data(as_text=True)
+
+
+def test_the_dashboard_shows_the_plugins_report_sections(client, make_tenant, make_user, login):
+    xiangwei = make_tenant("xiangwei", locale="en", plugins={"food_service": {}})
+    make_user(xiangwei, "ann@xiangwei.example", "agent")
+    login("xiangwei", "ann@xiangwei.example")
+    feedback = {
+        "kind": "feedback",
+        "title": "新菜很好吃",
+        "channel": "on_site",
+        "customer": {"name": "食客"},
+        "data": {"food_service": {"meal": "lunch", "tables_served": 40, "new_dish": True}},
+    }
+    response = client.post("/api/v1/cases", json=feedback, headers=xiangwei.auth("agent"))
+    assert response.status_code == 201, response.json
+    text = client.get("/t/xiangwei/").get_data(as_text=True)
+    section = text.split('data-plugin="food_service"')[1].split("</section>")[0]
+    assert "Feedback collection per meal service" in section
+    assert "tables with feedback" in section and "2.5" in section  # 1 of 40 tables
+    assert "✗" in section  # below the 20 % target

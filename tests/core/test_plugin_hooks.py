@@ -722,6 +722,33 @@ def test_hook_register_channels(db, plugins, acme, bravo, hookcheck):
     assert [c.tenant for c in hookcheck.called("register_channels")] == ["acme"]
 
 
+def test_hook_report_sections(client, acme, bravo, hookcheck, make_case, named_token):
+    make_case(acme, title="门把手松了", received_at="2026-03-02T10:00:00+08:00")
+    make_case(acme, title="上个月的", received_at="2026-02-02T10:00:00+08:00")
+    make_case(bravo, received_at="2026-03-02T10:00:00+08:00")
+
+    def summary(tenant, since: str, until: str) -> dict:
+        response = client.get(
+            "/api/v1/reports/summary",
+            query_string={"from": since, "to": until},
+            headers=tenant.auth("admin"),
+        )
+        assert response.status_code == 200, response.json
+        return response.json
+
+    march = summary(acme, "2026-03-01T00:00:00+08:00", "2026-03-31T23:59:59+08:00")
+    assert march["plugins"]["hookcheck"]["title"] == "Hook check"
+    assert march["plugins"]["hookcheck"]["figures"] == {"cases": 1}  # its tenant, its period
+    assert march["plugins"]["hookcheck"]["labels"] == {"cases": "cases seen"}
+    assert [row["inspected"] for row in march["plugins"]["hookcheck"]["rows"]] == [False]
+    (call,) = hookcheck.called("report_sections")
+    assert call.tenant == "acme" and call.args["since"].isoformat() == "2026-03-01T00:00:00+08:00"
+    # Nothing in the period: the plugin answers None and has no section.
+    assert summary(acme, "2025-01-01T00:00:00Z", "2025-01-31T00:00:00Z")["plugins"] == {}
+    assert summary(bravo, "2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z")["plugins"] == {}
+    assert [c.tenant for c in hookcheck.called("report_sections")] == ["acme", "acme"]
+
+
 # --- containment ---------------------------------------------------------------------------
 
 

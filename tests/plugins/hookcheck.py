@@ -13,6 +13,8 @@ test sets before it makes requests:
 - ``timers``: what ``register_timers`` answers (one spec by default);
 - ``fail_in``: names of hooks that raise ``HookCheckFailure``.
 
+``report_sections`` answers how many of the period's cases it can see, with a label.
+
 What the plugin provides whatever the switches say: the document ``hookcheck.txt``, a console
 panel, a blueprint with ``GET /api/v1/hookcheck/ping``, a periodic job, a settings schema
 (``limit``: an int from 1 to 10, default 3), a case fields schema (``lot`` and ``count``,
@@ -26,6 +28,7 @@ Each test gets a fresh instance (the plugin keeps state), registered with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import jsonify
@@ -44,6 +47,7 @@ from core import (
     Panel,
     PeriodicJob,
     PluginInfo,
+    ReportSection,
     TenantContext,
     TimerSpec,
     Violation,
@@ -315,6 +319,23 @@ class HookCheck:
             return jsonify(plugin=NAME, tenant=tenant.slug)
 
         return [blp]
+
+    # --- reports -------------------------------------------------------------------------
+
+    @hookimpl
+    def report_sections(
+        self, tenant: TenantContext, since: datetime, until: datetime, cases: CaseLookup
+    ) -> ReportSection | None:
+        self._record("report_sections", tenant=tenant, since=since, until=until, cases=cases)
+        seen = cases.find(received_since=since, received_until=until, limit=1000)
+        if not seen:
+            return None
+        return ReportSection(
+            title="Hook check",
+            figures={"cases": len(seen)},
+            rows=tuple({"number": c.number, "inspected": False} for c in seen),
+            labels={"cases": "cases seen"},
+        )
 
     # --- jobs ----------------------------------------------------------------------------
 
