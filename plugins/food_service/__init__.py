@@ -22,6 +22,7 @@ from .hooks import (
     register_periodic_jobs,
     register_timers,
     render_document,
+    report_sections,
 )
 from .schemas import FoodServiceCaseFields, FoodServiceFeedbackFields, FoodServiceSettings
 
@@ -62,5 +63,6 @@ __all__ = [
     "register_periodic_jobs",
     "register_timers",
     "render_document",
+    "report_sections",
     "settings_schema",
 ]

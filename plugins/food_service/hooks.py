@@ -32,6 +32,7 @@ from core import (
     NewEvent,
     Outcome,
     PeriodicJob,
+    ReportSection,
     TenantContext,
     TimerSpec,
     Violation,
@@ -39,7 +40,7 @@ from core import (
     now,
 )
 
-from . import documents
+from . import documents, report
 from .digest import JOB_ID, feedback_digest_job
 from .pulls import (
     ENDED,
@@ -372,6 +373,17 @@ def register_documents(tenant: TenantContext, case: Any) -> list[Document]:
 @hookimpl
 def render_document(tenant: TenantContext, case: Any, name: str, cases: CaseLookup) -> str | None:
     return documents.render(tenant, case, name, cases)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@hookimpl
+def report_sections(
+    tenant: TenantContext, since: datetime, until: datetime, cases: CaseLookup
+) -> ReportSection | None:
+    """Feedback collection per meal service against its targets (see ``report``)."""
+    return report.section(tenant, since, until, cases)
 
 
 # --- jobs ----------------------------------------------------------------------------------

@@ -406,6 +406,54 @@ def test_feedback_collection_rates_document(client, xiangwei):
     assert document(client, xiangwei, complaint, "feedback_rates.html").status_code == 404
 
 
+def test_feedback_collection_is_a_section_of_the_summary_report(client, xiangwei, bravo):
+    service = {"service_date": "2026-03-04", "meal": "lunch"}
+    dish = {"new_dish": True, "new_dish_servings": 2}
+    opened(client, xiangwei, {**service, "tables_served": 10, **dish}, kind="feedback")
+    opened(client, xiangwei, {**service, "new_dish": True}, kind="feedback")
+    opened(client, xiangwei, {**service, "tables_served": 50}, kind="feedback", site="静安寺店")
+    opened(client, xiangwei, {**service, "meal": "dinner"}, kind="feedback")  # no table count
+    opened(client, xiangwei, FOOD)  # a complaint is no feedback
+
+    def section(tenant, since: str, until: str) -> dict | None:
+        body = client.get(
+            "/api/v1/reports/summary",
+            query_string={"from": since, "to": until},
+            headers=tenant.auth("admin"),
+        ).json
+        return body["plugins"].get("food_service")
+
+    march = section(xiangwei, "2026-03-01T00:00:00+08:00", "2026-03-31T00:00:00+08:00")
+    assert march["title"] == "反馈收集（每餐次）"
+    assert march["figures"] == {
+        "meal_services": 2,  # the dinner never said how many tables: no rate to show
+        "tables_target": 20,
+        "tables_target_met": 1,
+        "new_dishes_target": 90,
+        "new_dish_services": 1,
+        "new_dishes_target_met": 1,
+    }
+    rows = {row["site"]: row for row in march["rows"]}
+    assert rows["人民广场店"] == {
+        "service_date": "2026-03-04",
+        "site": "人民广场店",
+        "meal": "lunch",
+        "tables_served": 10,
+        "tables_with_feedback": 2,
+        "tables_rate": 20.0,
+        "tables_met": True,  # exactly the target meets it
+        "new_dish_servings": 2,
+        "new_dish_feedback": 2,
+        "new_dishes_rate": 100.0,
+        "new_dishes_met": True,
+    }
+    assert (rows["静安寺店"]["tables_rate"], rows["静安寺店"]["tables_met"]) == (2.0, False)
+    assert rows["静安寺店"]["new_dishes_met"] is None  # no new dish served
+    assert march["labels"]["tables_rate"] == "桌数 %"
+    assert section(xiangwei, "2026-04-01T00:00:00+08:00", "2026-04-30T00:00:00+08:00") is None
+    assert section(bravo, "2026-03-01T00:00:00+08:00", "2026-03-31T00:00:00+08:00") is None
+
+
 # --- the feedback digest -------------------------------------------------------------------
 
 
