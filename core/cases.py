@@ -279,7 +279,7 @@ class CaseService:
             tenant=self.tenant, case=case, changes=changes, actor=self.actor, cases=self.cases
         )
         self.apply(case, answers)
-        self.timers.edited(case)
+        self.timers.edited(case, self.now())
         self._claim_ownership(case)
         self.touch(case)
         return case
@@ -500,6 +500,8 @@ class CaseService:
             for flag in outcome.flags:
                 if flag not in case.flags:
                     case.flags = [*case.flags, flag]
+            if set(outcome.remove_flags) & set(case.flags):
+                case.flags = [f for f in case.flags if f not in outcome.remove_flags]
             for link in outcome.links:
                 if self.cases.get(link.case_id) is None:
                     raise Problem(

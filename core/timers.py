@@ -118,12 +118,18 @@ class CaseTimers:
             if spec.start_on == "opened":
                 self.start(case, spec, case.received_at)
 
-    def edited(self, case: Case) -> None:
-        """A spec that applies now (an edit made an 8D required) starts from intake."""
+    def edited(self, case: Case, now: datetime) -> None:
+        """A spec that applies now (an edit made an 8D required) starts from intake; a running
+        or paused timer whose spec no longer applies (the edit corrected what made the case a
+        comeback) stops, as no longer owed."""
         existing = self.of(case)
-        for spec in self.specs(case).values():
+        specs = self.specs(case)
+        for spec in specs.values():
             if spec.start_on == "opened" and spec.name not in existing:
                 self.start(case, spec, case.received_at)
+        for name, timer in existing.items():
+            if name not in specs and timer.state in ("running", "paused"):
+                self.stop(timer, now)
 
     def moved(self, case: Case, action: str, from_state: str, now: datetime) -> None:
         """Stop, start, pause and resume timers for an action just taken."""

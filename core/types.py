@@ -108,11 +108,14 @@ class NewEvent:
 class Outcome:
     """What a reaction hook decides for the case; the core applies it in the same transaction.
 
-    Every part is optional: flags to add, links to make, events to log, a severity or department
-    to set, timers to start (by name, from ``TimerSpec``s already registered for the case) or stop.
+    Every part is optional: flags to add (and ``remove_flags``: flags whose condition no longer
+    holds, say after an edit corrected the data; removed after the adding), links to make, events
+    to log, a severity or department to set, timers to start (by name, from ``TimerSpec``s
+    already registered for the case) or stop.
     """
 
     flags: list[str] = field(default_factory=list)
+    remove_flags: list[str] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
     severity: str | None = None

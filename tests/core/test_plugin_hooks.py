@@ -447,6 +447,9 @@ def test_hook_case_edited(client, acme, bravo, hookcheck, make_case):
     # An edit that changes nothing is no edit.
     assert edit(client, acme, case["id"], title="冰箱还是不制冷").status_code == 200
     assert len(hookcheck.called("case_edited")) == 1
+    # remove_flags: a flag whose condition an edit undid goes (after the adding).
+    hookcheck.outcomes["case_edited"] = Outcome(flags=["checked"], remove_flags=["edited", "x"])
+    assert edit(client, acme, case["id"], title="修好了").json["flags"] == ["checked"]
 
     other = make_case(bravo)
     assert edit(client, bravo, other["id"], title="x").json["flags"] == []
@@ -563,6 +566,12 @@ def test_hook_register_timers(client, acme, bravo, hookcheck, make_case, act):
     asked = len(hookcheck.called("register_timers"))
     assert edit(client, acme, case["id"], title="再看看").status_code == 200
     assert len(hookcheck.called("register_timers")) > asked
+    # A running timer whose spec an edit no longer brings stops (no longer owed); the others
+    # keep running.
+    hookcheck.timers = hookcheck.timers[:2]
+    timers = timers_of(edit(client, acme, case["id"], title="又改了").json)
+    assert (timers["hookcheck_manual"]["state"], timers["first_reply"]["state"]) == ("met", "met")
+    assert timers["hookcheck_manual"]["stopped_at"] is not None
 
     # bravo's cases carry the core's timers only.
     other = timers_of(make_case(bravo))
