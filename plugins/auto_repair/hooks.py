@@ -51,6 +51,8 @@ from .schemas import DEFAULT_SETTINGS, AutoRepairCaseFields
 
 NAME = "auto_repair"
 COMPLAINT = "complaint"
+COMEBACK, REPEAT_FAILURE = "comeback", "repeat_failure"
+FLAGS = (COMEBACK, REPEAT_FAILURE)
 
 FIRST_REPLY_STOPS = frozenset({"acknowledge", "reject"})
 EVIDENCE_STOPS = frozenset({"propose", "reject"})
@@ -78,12 +80,13 @@ def received_on(tenant: TenantContext, case: Any) -> date:
 
 
 def _flags(tenant: TenantContext, case: Any, fields: Mapping[str, Any]) -> list[str]:
+    """The plugin's flags that the case's data call for now."""
     flags = []
     if is_comeback(fields, settings_of(tenant), received_on(tenant, case)):
-        flags.append("comeback")
+        flags.append(COMEBACK)
     if is_repeat_failure(fields):
-        flags.append("repeat_failure")
-    return [flag for flag in flags if flag not in (case.flags or [])]
+        flags.append(REPEAT_FAILURE)
+    return flags
 
 
 # --- intake and edits --------------------------------------------------------------------------
@@ -120,13 +123,18 @@ def case_edited(tenant: TenantContext, case: Any, changes: Mapping[str, Any]) ->
     if "data" not in changes:
         return None
     fields = fields_of(case)
-    outcome = Outcome(flags=_flags(tenant, case, fields))
+    now_flagged, flagged = _flags(tenant, case, fields), case.flags or []
+    outcome = Outcome(
+        flags=[flag for flag in now_flagged if flag not in flagged],
+        # Corrected data can undo a flag (and the core stops the evidence timer with it).
+        remove_flags=[flag for flag in FLAGS if flag in flagged and flag not in now_flagged],
+    )
     severity = severity_for(fields)
     if severity is not None and SEVERITIES.index(severity) > SEVERITIES.index(case.severity):
         outcome.severity = severity
     if case.department is None:
         outcome.department = route(fields, settings_of(tenant), tenant.departments)
-    if outcome.flags or outcome.severity or outcome.department:
+    if outcome.flags or outcome.remove_flags or outcome.severity or outcome.department:
         return outcome
     return None
 

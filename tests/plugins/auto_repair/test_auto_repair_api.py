@@ -203,6 +203,23 @@ def test_an_unknown_warranty_is_a_warning_until_an_edit_completes_the_data(
     assert timer(edited.json, "evidence")["due_at"] == on_day(6)  # from received_at
 
 
+def test_an_edit_that_undoes_a_comeback_removes_the_flag_and_stops_the_evidence_timer(
+    client, make_tenant, make_case, clock
+):
+    garage = make_tenant("garage", **GARAGE)
+    clock.set(datetime.fromisoformat(on_day(3)))
+    case = make_case(garage, **complaint(on_day(3)))
+    assert case["flags"] == ["comeback"] and timer(case, "evidence")["state"] == "running"
+    clock.set(datetime.fromisoformat(on_day(4)))
+    # The agent had typed the wrong complaint type: it is about the charges.
+    fields = {**case["data"]["auto_repair"], "complaint_type": "charges"}
+    edited = patch(client, garage, case, data={"auto_repair": fields})
+    assert edited.status_code == 200, edited.json
+    assert edited.json["flags"] == []
+    evidence = timer(edited.json, "evidence")
+    assert (evidence["state"], evidence["stopped_at"]) == ("met", on_day(4))  # no longer owed
+
+
 # --- routing and severity ------------------------------------------------------------------------
 
 
