@@ -120,19 +120,21 @@ def case_opened(tenant: TenantContext, case: Any, cases: CaseLookup) -> Outcome 
 def case_edited(
     tenant: TenantContext, case: Any, changes: Mapping[str, Any], cases: CaseLookup
 ) -> Outcome | None:
-    """An edit can make a case a return (or name another customer), and can give the day the
-    goods came back (or correct it): the refund timer then starts (or restarts) from it."""
+    """An edit can make a case a return (or name another customer, whose returns decide the
+    frequent-returner flag anew), and can give the day the goods came back (or correct it): the
+    refund timer then starts (or restarts) from it."""
     fields = fields_of(case)
     outcome = Outcome()
-    if (
-        CUSTOMER_CHANGES & set(changes)
-        and FREQUENT_FLAG not in (case.flags or [])
-        and _frequent_returner(tenant, case, fields, cases)
-    ):
-        outcome.flags.append(FREQUENT_FLAG)
+    if CUSTOMER_CHANGES & set(changes):
+        frequent = _frequent_returner(tenant, case, fields, cases)
+        flagged = FREQUENT_FLAG in (case.flags or [])
+        if frequent and not flagged:
+            outcome.flags.append(FREQUENT_FLAG)
+        elif flagged and not frequent:  # the contact was corrected: another customer's returns
+            outcome.remove_flags.append(FREQUENT_FLAG)
     if "data" in changes:
         _start_refund_timer(tenant, case, fields, cases, outcome)
-    return outcome if outcome.flags or outcome.start_timers else None
+    return outcome if outcome.flags or outcome.remove_flags or outcome.start_timers else None
 
 
 def _frequent_returner(

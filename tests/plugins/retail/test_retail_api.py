@@ -271,6 +271,33 @@ def test_the_fifth_return_in_90_days_is_flagged_and_needs_approval(client, make_
     assert resolved.status_code == 200 and resolved.json["state"] == "resolved"
 
 
+def test_correcting_the_customer_of_a_frequent_returner_removes_the_flag(client, make_tenant):
+    shop = make_tenant("shop", **SHOP)
+    for day in range(1, 6):
+        body = quality_body(f"2026-03-0{day}T10:00:00+08:00", remedy="repair")
+        body["customer"] = {"name": "李四", "phone": "13911112222"}
+        response = client.post("/api/v1/cases", json=body, headers=shop.auth("agent"))
+        assert response.status_code == 201, response.json
+        fifth = response.json
+    assert fifth["flags"] == ["frequent_returner"]
+    edited = client.patch(
+        f"/api/v1/cases/{fifth['id']}",
+        json={"version": fifth["version"], "customer": {"name": "王五", "phone": "13600000000"}},
+        headers=shop.auth("agent"),
+    )
+    assert edited.status_code == 200, edited.json
+    assert edited.json["flags"] == []  # 王五 has no earlier returns
+    again = client.patch(
+        f"/api/v1/cases/{fifth['id']}",
+        json={
+            "version": edited.json["version"],
+            "customer": {"name": "李四", "phone": "13911112222"},
+        },
+        headers=shop.auth("agent"),
+    )
+    assert again.json["flags"] == ["frequent_returner"]
+
+
 def test_a_refund_above_the_supervisor_limit_needs_approval(client, make_tenant, act):
     shop = make_tenant("shop", **SHOP)
     for number, (amount, needs_approval) in enumerate([(2000.0, False), (2000.01, True)]):
