@@ -516,6 +516,17 @@ class CaseService:
                 case.department = outcome.department
             if outcome.start_timers or outcome.stop_timers:
                 self.timers.apply(case, outcome.start_timers, outcome.stop_timers, self.now())
+            for other_id, theirs in outcome.related.items():
+                self._apply_related(case, other_id, theirs)
+
+    def _apply_related(self, case: Case, other_id: str, outcome: Outcome) -> None:
+        other = self.cases.get(other_id)
+        if other is None or other.id == case.id:
+            raise Problem(500, "Plugin error", f"a hook's outcome names unknown case {other_id}")
+        if outcome.related:
+            raise Problem(500, "Plugin error", "an outcome for another case reaches no further")
+        self.apply(other, [outcome])
+        self.touch(other)
 
     def links_of(self, case_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """Links of many cases in one query, for case bodies and lists."""

@@ -111,7 +111,10 @@ class Outcome:
     Every part is optional: flags to add (and ``remove_flags``: flags whose condition no longer
     holds, say after an edit corrected the data; removed after the adding), links to make, events
     to log, a severity or department to set, timers to start (by name, from ``TimerSpec``s
-    already registered for the case) or stop.
+    already registered for the case) or stop; and ``related``: outcomes for other cases of the
+    tenant, by case id, applied in the same transaction (one case's recall notice stops the
+    recall deadline of every case of the lot). A related case's version moves, as for any change
+    of it; its own outcome cannot reach further cases.
     """
 
     flags: list[str] = field(default_factory=list)
@@ -122,6 +125,7 @@ class Outcome:
     department: str | None = None
     start_timers: dict[str, datetime] = field(default_factory=dict)
     stop_timers: list[str] = field(default_factory=list)
+    related: dict[str, Outcome] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -450,9 +450,24 @@ def test_hook_case_edited(client, acme, bravo, hookcheck, make_case):
     # remove_flags: a flag whose condition an edit undid goes (after the adding).
     hookcheck.outcomes["case_edited"] = Outcome(flags=["checked"], remove_flags=["edited", "x"])
     assert edit(client, acme, case["id"], title="修好了").json["flags"] == ["checked"]
+    # related: an outcome for another case of the tenant, in the same transaction.
+    other = make_case(acme, title="同一批次")
+    hookcheck.outcomes["case_edited"] = Outcome(
+        related={other["id"]: Outcome(flags=["seen"], events=[NewEvent(HookCheck.EVENT, {})])}
+    )
+    assert edit(client, acme, case["id"], title="再修").status_code == 200
+    now = client.get(f"/api/v1/cases/{other['id']}", headers=acme.auth()).json
+    assert now["flags"] == ["seen"] and now["version"] == other["version"] + 1
+    assert [e["type"] for e in events(client, acme, other["id"])][-1] == HookCheck.EVENT
+    # Another tenant's case (or none) is no related case: nothing is written.
+    foreign = make_case(bravo)
+    hookcheck.outcomes["case_edited"] = Outcome(related={foreign["id"]: Outcome(flags=["x"])})
+    refused = edit(client, acme, case["id"], title="越界")
+    assert refused.status_code == 500
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=acme.auth()).json["title"] == "再修"
+    assert client.get(f"/api/v1/cases/{foreign['id']}", headers=bravo.auth()).json["flags"] == []
 
-    other = make_case(bravo)
-    assert edit(client, bravo, other["id"], title="x").json["flags"] == []
+    assert edit(client, bravo, foreign["id"], title="x").json["flags"] == []
 
 
 # --- workflow ------------------------------------------------------------------------------
