@@ -8,10 +8,14 @@
   ``recall_complete`` (event ``food_service.recall_proposed``).
 - actions: ``publish_recall_notice`` (the recall starts: ``recall_start`` met, ``recall_complete``
   runs from now, HACCP review) and ``end_pull`` (with its ``outcome``: the pull or recall ends);
-  closing a case of a lot whose pull is open is refused (``food_service.pull_open``); closing a
-  food-safety case asks for a HACCP review (event ``food_service.haccp_review``).
+  both reach every other open case of the lot (events ``food_service.lot_notice_published`` and
+  ``food_service.lot_pull_ended``, with their recall timers moved the same way), and a case
+  reporting the lot after the notice counts its completion from it; closing a case of a lot
+  whose pull is open is refused (``food_service.pull_open``); closing a food-safety case asks
+  for a HACCP review (event ``food_service.haccp_review``).
 - documents: ``recall_notice.html`` for cases of a pulled lot, ``feedback_rates.html`` for
   feedback cases logged with their meal service.
+- reports: feedback collection per meal service against its targets (``report.py``).
 - jobs: the feedback digest (``digest.py``).
 """
 
@@ -68,6 +72,9 @@ from .rules import (
 PULL_STARTED = f"{PLUGIN}.pull_started"
 HACCP_REVIEW = f"{PLUGIN}.haccp_review"
 RECALL_PROPOSED = f"{PLUGIN}.recall_proposed"
+# On the other cases of the lot, when one case publishes the notice or ends the pull.
+LOT_NOTICE = f"{PLUGIN}.lot_notice_published"
+LOT_PULL_ENDED = f"{PLUGIN}.lot_pull_ended"
 SAME_LOT = "same_lot"
 
 PUBLISH = "publish_recall_notice"
@@ -198,8 +205,12 @@ def _recall_level(
     if made:
         outcome.events.append(NewEvent(RECALL_PROPOSED, {"level": level, "by": by}))
         if pull is not None and pull.state == RECALLING:
-            # The lot's recall is already under way (another case published the notice).
+            # The lot's recall is already under way (another case published the notice): its
+            # completion counts from that notice.
+            published = pull.data["notice_published_at"]
+            records.update(noted, data={"notice_published_at": published})
             outcome.stop_timers.append(RECALL_START)
+            outcome.start_timers[RECALL_COMPLETE] = datetime.fromisoformat(published)
         return
     was = noted.data.get("level")
     if was == level:
@@ -289,7 +300,13 @@ def food_safety_moved(
                 "ended_case_number": case.number,
             },
         )
-        return None
+        # The lot's other cases: their recall deadlines end with the pull.
+        ended = NewEvent(LOT_PULL_ENDED, {"case": case.id, "case_number": case.number})
+        related = {
+            other.id: Outcome(stop_timers=[RECALL_START, RECALL_COMPLETE], events=[ended])
+            for other in _lot_cases(case, cases)
+        }
+        return Outcome(related=related) if related else None
     if action == "close" and is_food_safety(fields_):
         pull = _latest_pull(case, cases)
         return Outcome(events=[NewEvent(HACCP_REVIEW, _haccp(fields_, "case_closed", pull))])
@@ -313,10 +330,33 @@ def _published(case: Any, cases: CaseLookup, fields_: dict[str, Any]) -> Outcome
     )
     noted, _ = records.claim(RECALL, case.id, {"level": level}, case.id)
     records.update(noted, data={"notice_published_at": iso(at)})
+    # One notice recalls the lot: every other case of it with a recall level stops waiting
+    # for the recall to start and counts its completion from this notice.
+    notice = NewEvent(LOT_NOTICE, {"case": case.id, "case_number": case.number})
+    related = {}
+    for other in _lot_cases(case, cases):
+        their_level = proposed_recall_level(other.plugin_data(PLUGIN))
+        if their_level is None:
+            continue
+        theirs, _ = records.claim(RECALL, other.id, {"level": their_level}, other.id)
+        records.update(theirs, data={"notice_published_at": iso(at)})
+        related[other.id] = Outcome(
+            stop_timers=[RECALL_START], start_timers={RECALL_COMPLETE: at}, events=[notice]
+        )
     return Outcome(
         start_timers={RECALL_COMPLETE: at},
         events=[NewEvent(HACCP_REVIEW, _haccp(fields_, "recall_started", pull))],
+        related=related,
     )
+
+
+def _lot_cases(case: Any, cases: CaseLookup) -> list[Any]:
+    """The other open cases reporting this case's product and lot."""
+    key = pull_key(case.plugin_data(PLUGIN))
+    if key is None:
+        return []
+    found = (cases.get(other_id) for other_id in same_lot_cases(cases, key, case.id))
+    return [other for other in found if other is not None and other.is_open]
 
 
 def _latest_pull(case: Any, cases: CaseLookup) -> Any | None:

@@ -263,6 +263,44 @@ def test_recall_timers_of_each_level(client, xiangwei, act, clock, level, start_
     assert review["data"]["product"] == "卤牛肉"
 
 
+def test_one_notice_recalls_the_lot_for_every_case_of_it(client, xiangwei, act, clock):
+    food = {**FOOD, "recall_level": 2}
+    first = opened(client, xiangwei, food)
+    second = opened(
+        client, xiangwei, food, site="静安寺店", received_at="2026-03-04T12:00:00+08:00"
+    )
+    no_level = opened(client, xiangwei, FOOD, site="中央厨房")
+    clock.set(datetime.fromisoformat("2026-03-05T09:00:00+08:00"))
+    assert act(xiangwei, first, "acknowledge").status_code == 200
+    published = act(xiangwei, first, "publish_recall_notice")
+    assert published.status_code == 200, published.json
+
+    # The second case no longer waits for the recall to start; it completes with the lot.
+    theirs = get(client, xiangwei, second)
+    assert theirs["version"] == second["version"] + 1
+    assert timer(theirs, "recall_start")["state"] == "met"
+    assert timer(theirs, "recall_complete")["started_at"] == "2026-03-05T09:00:00+08:00"
+    assert (
+        timer(theirs, "recall_complete")["due_at"]
+        == (timer(published.json, "recall_complete")["due_at"])
+    )
+    (notice,) = events(client, xiangwei, second, "food_service.lot_notice_published")
+    assert notice["data"] == {"case": first["id"], "case_number": first["number"]}
+    assert timer(get(client, xiangwei, no_level), "recall_complete") is None  # no level, no timer
+    # A report of the lot after the notice counts its completion from the notice too.
+    late = opened(client, xiangwei, food, received_at="2026-03-05T10:00:00+08:00")
+    assert timer(late, "recall_start")["state"] == "met"
+    assert timer(late, "recall_complete")["started_at"] == "2026-03-05T09:00:00+08:00"
+
+    clock.set(datetime.fromisoformat("2026-03-09T09:00:00+08:00"))
+    ended = act(xiangwei, first, "end_pull", outcome="全部下架销毁")
+    assert ended.status_code == 200, ended.json
+    for case in (second, late):
+        assert timer(get(client, xiangwei, case), "recall_complete")["state"] == "met"
+        (end,) = events(client, xiangwei, case, "food_service.lot_pull_ended")
+        assert end["data"]["case_number"] == first["number"]
+
+
 def test_raising_the_level_by_edit_moves_the_deadline(client, xiangwei):
     case = opened(client, xiangwei, {**FOOD, "recall_level": 3}, severity="normal")
     assert timer(case, "recall_start")["due_at"] == "2026-03-07T10:00:00+08:00"
