@@ -23,6 +23,7 @@ from core.search import index_text
 from core.tenancy import TenantSession
 from core.timers import CaseTimers
 from core.types import (
+    MANAGING_ROLES,
     SEVERITIES,
     ActionSpec,
     Actor,
@@ -57,12 +58,29 @@ class CaseService:
         self.cases = CaseLookup(session)
         self.timers = CaseTimers(session, tenant, self.hooks, calendar_dir)
         self.outbox = Outbox(session)
+        #: The events ``record`` logged through this service (an intake's answer shows them).
+        self.recorded: list[CaseEvent] = []
 
     # --- reading ---------------------------------------------------------------------------
 
-    def get(self, case_id: str) -> Case:
-        """The case, or 404: unknown, another tenant's, or the actor is recused from it."""
-        case = self.cases.get(case_id) if len(case_id) <= 64 else None
+    def get(self, case_id: str, lock: bool = False) -> Case:
+        """The case, or 404: unknown, another tenant's, or the actor is recused from it.
+
+        ``lock`` holds its row until the transaction ends and reads it as it then stands: for
+        changes that carry no version (a survey), so that two at once take turns instead of
+        one failing as stale.
+        """
+        if len(case_id) > 64:
+            case = None
+        elif lock:
+            case = self.session.get(
+                Case,
+                (self.tenant.id, case_id),
+                with_for_update=True,
+                populate_existing=True,
+            )
+        else:
+            case = self.cases.get(case_id)
         if case is None or self.is_recused(case):
             raise not_found("case")
         return case
@@ -224,6 +242,42 @@ class CaseService:
             raise refused(blocking)
         case.warnings = [v.as_dict() for v in found]
 
+    def _check_lowered_severity(self, case: Case, was: str) -> None:
+        """A severity lowered by an edit: never below what the plugins' rules give for the
+        case's data as they now stand, and down from major or critical only by a manager (the
+        approval those need is not to be edited away)."""
+        rank = SEVERITIES.index
+        if rank(case.severity) >= rank(was):
+            return
+        ruled = [
+            answer.severity
+            for answer in self.hooks.classify_case(tenant=self.tenant, case=case)
+            if answer is not None and answer.severity in SEVERITIES
+        ]
+        floor = max(ruled, key=rank, default=None)
+        if floor is not None and rank(case.severity) < rank(floor):
+            raise refused(
+                [
+                    Violation(
+                        "core.severity_set_by_rules",
+                        f"The rules give this case severity {floor} for its data: correct the "
+                        "data to lower it.",
+                        "severity",
+                    )
+                ]
+            )
+        if rank(was) >= rank("major") and self.actor.role not in MANAGING_ROLES:
+            raise refused(
+                [
+                    Violation(
+                        "core.approval_required",
+                        f"Lowering a {was} case's severity is a manager's decision (role "
+                        "manager or admin).",
+                        "severity",
+                    )
+                ]
+            )
+
     def _next_number(self, received_at: datetime) -> str:
         value = self.session.execute(
             update(Counter)
@@ -243,6 +297,7 @@ class CaseService:
         """Apply a validated ``CaseEditSchema`` body; ``version`` must be the case's."""
         case = self._for_change(case_id, body.pop("version"))
         self._check_choices({k: v for k, v in body.items() if k in ("category", "site")})
+        severity_was = case.severity
         changes: dict[str, Any] = {}
         if "customer" in body:
             customer = body.pop("customer")
@@ -272,6 +327,7 @@ class CaseService:
                 setattr(case, key, value)
         if not changes:
             return case
+        self._check_lowered_severity(case, severity_was)
         self._check(case, changes)
         case.search_text = self._search_text(case)
         self.record(case, "edited", {"fields": sorted(changes)})
@@ -410,7 +466,7 @@ class CaseService:
 
     def survey(self, case_id: str, body: dict[str, Any]) -> Case:
         """Record a survey: 1 or 2 reopens the case, 3 changes nothing, 4 or 5 allow close."""
-        case = self.get(case_id)
+        case = self.get(case_id, lock=True)
         if case.state not in SURVEY_STATES:
             raise conflict(
                 "core.action_not_allowed", f"A survey is not taken in state {case.state}."
@@ -451,6 +507,7 @@ class CaseService:
         """Append an event to the case's log, and its message to the outbox."""
         event = CaseEvent(**self._event_row(case.id, type_, data))
         self.session.add(event)
+        self.recorded.append(event)
         self.outbox.add(CASE_EVENT, {"event_id": event.id, "type": type_}, case_id=case.id)
         return event
 

@@ -56,6 +56,16 @@ def _validate_timezone(value: str) -> None:
         raise ValidationError("Not a known IANA time zone, e.g. Asia/Shanghai.")
 
 
+class WholeNumber(fields.Integer):
+    """An integer input. A number with a fraction is refused, never cut (a score of 4.5 is no
+    score, a version of 3.5 no version); a form's digits ("5") are taken."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def _hhmm(value: str) -> time | None:
     if not re.fullmatch(r"\d\d:\d\d", value):
         return None
@@ -135,7 +145,7 @@ class CategorySchema(Schema):
 
 
 class DurationSchema(Schema):
-    amount = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    amount = WholeNumber(required=True, validate=validate.Range(min=1, max=100000))
     unit = fields.String(required=True, validate=validate.OneOf(TIME_UNITS))
 
     @validates_schema
@@ -164,9 +174,9 @@ class TimersSchema(Schema):
 class RevisitsSchema(Schema):
     """Follow-up contacts needed before a complaint of each category group may close."""
 
-    quality = fields.Integer(load_default=2, validate=validate.Range(min=0, max=100))
-    service = fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
-    other = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    quality = WholeNumber(load_default=2, validate=validate.Range(min=0, max=100))
+    service = WholeNumber(load_default=1, validate=validate.Range(min=0, max=100))
+    other = WholeNumber(load_default=0, validate=validate.Range(min=0, max=100))
 
 
 def _unique_names(values: list[str]) -> None:
@@ -189,7 +199,7 @@ class TenantSettingsSchema(Schema):
     )
     categories = fields.List(fields.Nested(CategorySchema), validate=validate.Length(max=500))
     timers = fields.Nested(TimersSchema)
-    repeat_window_days = fields.Integer(validate=validate.Range(min=0, max=3650))
+    repeat_window_days = WholeNumber(validate=validate.Range(min=0, max=3650))
     revisits_required = fields.Nested(RevisitsSchema)
     plugins = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1, max=64)),
@@ -280,7 +290,7 @@ class CaseCreateSchema(Schema):
 
 
 class CaseEditSchema(Schema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    version = WholeNumber(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     title = fields.String(validate=validate.Length(min=1, max=500))
     description = fields.String(validate=_long)
     customer = fields.Nested(CustomerEditSchema)
@@ -349,6 +359,13 @@ class CaseSchema(Schema):
     violations = fields.List(fields.Nested(ViolationSchema))
     timers = fields.List(fields.Nested(TimerSchema))
     allowed_actions = fields.List(fields.String())
+    events = fields.List(
+        fields.Nested(lambda: EventSchema()),
+        metadata={
+            "description": "Only in the answer to opening a case: the events its opening logged "
+            "(``opened`` and plugins' events such as ``food_service.pull_started``)."
+        },
+    )
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
@@ -362,7 +379,7 @@ class ActionSchema(Schema):
 
     action = fields.String(required=True, validate=validate.Length(min=1, max=64))
     note = fields.String(load_default=None, allow_none=True, validate=_long)
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    version = WholeNumber(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     department = fields.String(metadata={"description": "assign_department"})
     proposal = fields.String(metadata={"description": "propose"})
     resolution = fields.String(metadata={"description": "resolve"})
@@ -372,7 +389,7 @@ class ActionSchema(Schema):
 
 
 class SurveySchema(Schema):
-    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    score = WholeNumber(required=True, validate=validate.Range(min=1, max=5))
     comment = fields.String(load_default="", validate=_long)
 
 

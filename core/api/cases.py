@@ -64,10 +64,11 @@ def _commit_and_show(svc: CaseService, case: Case) -> dict[str, Any]:
 @problems(blp, 401, 403)
 @requires(*INTAKE)
 def open_case(payload: dict[str, Any]):
-    """Open a case; everything decided at intake is in the answer."""
+    """Open a case; everything decided at intake is in the answer, its events included."""
     svc = service()
     case = svc.open(payload)
     result = _commit_and_show(svc, case)
+    result["events"] = [event_view(e) for e in svc.recorded if e.case_id == case.id]
     return result, 201, {"Location": url_for("cases.get_case", case_id=case.id)}
 
 

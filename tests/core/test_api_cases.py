@@ -263,6 +263,35 @@ def test_two_actions_at_once_one_wins_one_gets_409(app, backend, make_tenant, ma
     assert final["version"] == 2
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_surveys_at_once_are_both_recorded(app, backend, make_tenant, make_case, act):
+    """A survey carries no version: two at once take turns; neither is lost as stale."""
+    acme = make_tenant("acme")
+    case = make_case(acme)
+    for action, params in [("acknowledge", {}), ("investigate", {}), ("reject", {"findings": "x"})]:
+        assert act(acme, case, action, **params).status_code == 200
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def survey(score: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            f"/api/v1/cases/{case['id']}/surveys", json={"score": score}, headers=acme.auth()
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=survey, args=(score,)) for score in (5, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [201, 201]
+    client = app.test_client()
+    log = client.get(f"/api/v1/cases/{case['id']}/events", headers=acme.auth()).json["items"]
+    assert sorted(e["data"]["score"] for e in log if e["type"] == "survey") == [4, 5]
+
+
 def test_edit_changes_fields_logs_and_bumps_version(client, make_tenant, make_case):
     acme = make_tenant("acme")
     case = make_case(acme)
@@ -571,3 +600,44 @@ def test_auth_errors(client, make_tenant, platform_token):
     assert client.get("/api/v1/cases", headers=platform).status_code == 403
     assert client.get("/api/v1/nothing-here", headers=platform).status_code == 404
     assert client.get("/api/v1/cases/", headers=platform).status_code == 404  # no redirects
+
+
+def test_a_fractional_score_or_version_is_refused_not_cut(client, make_tenant, make_case, act):
+    acme = make_tenant("acme")
+    case = make_case(acme)
+    url = f"/api/v1/cases/{case['id']}"
+    for action, params in [("acknowledge", {}), ("investigate", {}), ("reject", {"findings": "x"})]:
+        assert act(acme, case, action, **params).status_code == 200
+    for score in (4.5, 1.9, "2.5"):
+        refused = client.post(f"{url}/surveys", json={"score": score}, headers=acme.auth())
+        assert refused.status_code == 422 and "score" in refused.json["errors"], score
+    version = client.get(url, headers=acme.auth()).json["version"]
+    refused = client.post(
+        f"{url}/actions",
+        json={"action": "follow_up", "version": version + 0.5},
+        headers=acme.auth(),
+    )
+    assert refused.status_code == 422 and "version" in refused.json["errors"]
+    after = client.get(url, headers=acme.auth()).json
+    assert (after["state"], after["version"]) == ("resolved", version)  # nothing stored
+
+
+def test_lowering_a_major_case_is_a_managers_decision(client, make_tenant, make_case):
+    """The approval a major or critical case needs is not to be edited away by an agent."""
+    acme = make_tenant("acme")
+    case = make_case(acme, severity="major")
+    url = f"/api/v1/cases/{case['id']}"
+
+    def lower(role: str, severity: str):
+        version = client.get(url, headers=acme.auth()).json["version"]
+        body = {"version": version, "severity": severity}
+        return client.patch(url, json=body, headers=acme.auth(role))
+
+    refused = lower("agent", "normal")
+    assert refused.status_code == 422
+    assert [(v["code"], v["field"]) for v in refused.json["violations"]] == [
+        ("core.approval_required", "severity")
+    ]
+    assert lower("agent", "critical").status_code == 200  # raising is anyone's
+    assert lower("manager", "normal").json["severity"] == "normal"
+    assert lower("agent", "low").json["severity"] == "low"  # from normal: no approval at stake

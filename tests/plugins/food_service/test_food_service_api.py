@@ -111,12 +111,15 @@ def test_a_food_safety_report_pulls_the_lot_at_every_site_once(client, xiangwei)
         "opened",
         "food_service.pull_started",
     ]
+    # Decided at intake, so in the 201 answer too (API.md), as the log has them.
+    assert first["events"] == events(client, xiangwei, first)[:2]
 
     # The same lot, typed differently, from another site: no second pull, linked both ways.
     second = opened(
         client, xiangwei, {**FOOD, "lot": " l20260301 ", "product": "卤牛肉"}, site="静安寺店"
     )
     assert events(client, xiangwei, second, "food_service.pull_started") == []
+    assert [e["type"] for e in second["events"]] == ["opened"]
     assert {"case": first["id"], "relation": "same_lot"} in second["links"]
     third = opened(client, xiangwei, FOOD, site="中央厨房")
     assert {(link["case"], link["relation"]) for link in third["links"]} >= {
@@ -299,6 +302,21 @@ def test_one_notice_recalls_the_lot_for_every_case_of_it(client, xiangwei, act, 
         assert timer(get(client, xiangwei, case), "recall_complete")["state"] == "met"
         (end,) = events(client, xiangwei, case, "food_service.lot_pull_ended")
         assert end["data"]["case_number"] == first["number"]
+
+
+def test_reported_illness_keeps_the_case_critical_until_the_data_change(client, xiangwei):
+    case = opened(client, xiangwei, {**FOOD, "illness_reported": True})
+    assert case["severity"] == "critical"
+    url = f"/api/v1/cases/{case['id']}"
+    body = {"version": case["version"], "severity": "normal"}
+    refused = client.patch(url, json=body, headers=xiangwei.auth("manager"))
+    assert refused.status_code == 422
+    assert [v["code"] for v in refused.json["violations"]] == ["core.severity_set_by_rules"]
+    # Correcting the data (no illness after all) lets a manager lower it in the same edit.
+    corrected = {**body, "data": {"food_service": {**FOOD, "illness_reported": False}}}
+    lowered = client.patch(url, json=corrected, headers=xiangwei.auth("manager"))
+    assert lowered.status_code == 200, lowered.json
+    assert lowered.json["severity"] == "normal"
 
 
 def test_raising_the_level_by_edit_moves_the_deadline(client, xiangwei):
