@@ -81,8 +81,8 @@ class Database:
         )
         if self.engine.dialect.name == "postgresql" and not config.separate_admin:
             log.warning(
-                "DATABASE_ADMIN_URL is not set: the app connects as the owner role and "
-                "row-level security, the second wall between tenants, is down"
+                "DATABASE_ADMIN_URL is not set, or is DATABASE_URL: the app connects as the "
+                "owner role and row-level security, the second wall between tenants, is down"
             )
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.cases import CaseService
 from core.clock import utcnow
@@ -22,7 +22,7 @@ from core.config import Config
 from core.db import Database
 from core.errors import Problem
 from core.migrate import upgrade
-from core.models import Case, Tenant
+from core.models import ApiToken, Case, Tenant
 from core.plugins import Plugins
 from core.schemas import CaseCreateSchema
 from core.tenants import context_of
@@ -30,23 +30,38 @@ from core.tokens import create_tenant_token
 from core.types import Actor
 
 DEMO_PASSWORD = "casecore-demo"
+#: The demo tenants' manifests: the repository's ``tenants/`` folder, wherever the command runs.
+DEMO_TENANTS = Path(__file__).resolve().parent.parent / "tenants"
+DEMO_TOKEN = "demo"
 
 
 def set_up(config: Config, database: Database, tenants_dir: Path) -> list[str]:
-    """Everything the demo needs, idempotent: run it twice and nothing doubles."""
+    """Everything the demo needs, idempotent: run it twice and nothing doubles. Only the
+    manifests' tenants are touched (another tenant in the same database gets no token), and
+    each run's admin token replaces the last run's."""
     from core.cli import load_manifest
 
     upgrade(database.admin_engine, config.database_url)
     plugins = Plugins(allowed=config.plugins_allowed)
     samples: dict[str, list[dict[str, Any]]] = {}
     for file in sorted(tenants_dir.glob("*.toml")):
-        load_manifest(database, plugins, file)
+        load_manifest(database, plugins, file, config.calendar_dir)
         manifest = tomllib.loads(file.read_text(encoding="utf-8"))
         samples[manifest["slug"]] = manifest.get("sample_cases", [])
     lines = []
     with database.unscoped("demo: tokens and sample cases") as session:
-        for tenant in session.scalars(select(Tenant).order_by(Tenant.slug)).all():
-            token = create_tenant_token(session, tenant, "demo", "admin")
+        demo_tenants = select(Tenant).where(Tenant.slug.in_(samples)).order_by(Tenant.slug)
+        for tenant in session.scalars(demo_tenants).all():
+            session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.tenant_id == tenant.id,
+                    ApiToken.name == DEMO_TOKEN,
+                    ApiToken.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            )
+            token = create_tenant_token(session, tenant, DEMO_TOKEN, "admin")
             session.commit()
             seeded = seed(database, plugins, tenant, samples.get(tenant.slug, []), config)
             lines.append(

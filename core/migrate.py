@@ -63,10 +63,20 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def head_revision() -> str | None:
-    """The newest migration this code has."""
+def _scripts():
     from alembic.script import ScriptDirectory
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(cfg)
+
+
+def head_revision() -> str | None:
+    """The newest migration this code has."""
+    return _scripts().get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code has the migration ``revision`` (a database migrated by a newer
+    casecore is at one it does not know)."""
+    return revision in {script.revision for script in _scripts().walk_revisions()}

@@ -39,10 +39,15 @@ class Runtime:
         return self.config.redis_url is None
 
 
-def redis_for(config: Config) -> Redis:
-    """Real Redis when ``REDIS_URL`` is set; else one in-memory server for this process."""
+def redis_for(config: Config, worker: bool = False) -> Redis:
+    """Real Redis when ``REDIS_URL`` is set; else one in-memory server for this process.
+
+    A ``worker``'s connection waits minutes at a time for the next job (rq's blocking pop), so
+    it has no read timeout; the web's gives up after 30 s rather than hold a request."""
     if config.redis_url:
-        return Redis.from_url(config.redis_url, socket_connect_timeout=5, socket_timeout=30)
+        return Redis.from_url(
+            config.redis_url, socket_connect_timeout=5, socket_timeout=None if worker else 30
+        )
     return fakeredis.FakeRedis(server=_fake_server)
 
 

@@ -23,8 +23,13 @@ from core.plugins import Plugins
 
 log = logging.getLogger("casecore.schedule")
 
-LEASE_KEY = "casecore:cron:leader"
 LEASE_SECONDS = 30
+
+
+def lease_key(rt: Runtime) -> str:
+    """One cron leader per deployment (its queue name): deployments sharing a Redis each get
+    their own periodic jobs."""
+    return f"casecore:cron:leader:{rt.queue.name}"
 
 
 @dataclass(frozen=True)
@@ -76,18 +81,20 @@ def cron_scheduler(rt: Runtime) -> CronScheduler:
 def run_cron(rt: Runtime, stop: threading.Event, tick: float = 1.0) -> None:
     """Enqueue due periodic jobs while this process holds the lease."""
     scheduler = cron_scheduler(rt)
-    me = scheduler.name.encode()
+    me, key = scheduler.name.encode(), lease_key(rt)
     while not stop.is_set():
         try:
-            if (
-                rt.redis.set(LEASE_KEY, me, nx=True, ex=LEASE_SECONDS)
-                or rt.redis.get(LEASE_KEY) == me
-            ):
-                rt.redis.expire(LEASE_KEY, LEASE_SECONDS)
+            if rt.redis.set(key, me, nx=True, ex=LEASE_SECONDS) or rt.redis.get(key) == me:
+                rt.redis.expire(key, LEASE_SECONDS)
                 scheduler.enqueue_jobs()
         except Exception:  # Redis away: try again next tick; nothing is lost (outbox)
             log.warning("cron: could not reach Redis; retrying", exc_info=True)
         stop.wait(tick)
+    try:  # hand the lease on at once rather than when it expires
+        if rt.redis.get(key) == me:
+            rt.redis.delete(key)
+    except Exception:
+        log.warning("cron: could not release the lease; it expires in %d s", LEASE_SECONDS)
 
 
 class ThreadWorker(SimpleWorker):

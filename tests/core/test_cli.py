@@ -255,6 +255,16 @@ def test_tenants_load_refuses_a_bad_manifest(site, tmp_path, manifest, field):
     assert _tenants(site) == {}
 
 
+def test_tenants_load_refuses_a_manifest_that_is_not_utf8(site, tmp_path):
+    assert_ok(site.run("db", "upgrade"))
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "latin1.toml").write_bytes('slug = "x"\nname = "Café"\n'.encode("latin-1"))
+    (folder / "folder.toml").mkdir()  # not a manifest: skipped
+    assert_clean_failure(site.run("tenants", "load", str(folder)), "latin1.toml", "UTF-8")
+    assert _tenants(site) == {}
+
+
 def test_tenants_load_refuses_broken_toml_naming_the_file(site, tmp_path):
     assert_ok(site.run("db", "upgrade"))
     folder = tmp_path / "manifests"
@@ -399,11 +409,20 @@ def test_users_create_prompts_for_the_password_and_updates(loaded):
     first = assert_ok(loaded.run(*args, "--role", "agent", input="first-pass-1\nfirst-pass-1\n"))
     assert "created" in first.stdout
     assert "first-pass-1" not in first.output  # hidden input
-    second = assert_ok(loaded.run(*args, "--role", "manager", "--password", "second-pass-2"))
+    # An existing user is not taken over by accident: changing it needs --update.
+    taken = loaded.run(*args, "--role", "intake", "--password", "hijacked-1")
+    assert_clean_failure(taken, "already a user", "--update")
+    assert _user(loaded, "qa@hengtong.example")[1] == "agent"
+    second = assert_ok(
+        loaded.run(*args, "--role", "manager", "--password", "second-pass-2", "--update")
+    )
     assert "updated" in second.stdout
     _, role, hashed, _ = _user(loaded, "qa@hengtong.example")
     assert role == "manager"
     assert PasswordHasher().verify(hashed, "second-pass-2")
+    # --update without a password keeps it (and asks for none).
+    assert_ok(loaded.run(*args, "--role", "agent", "--update"))
+    assert PasswordHasher().verify(_user(loaded, "qa@hengtong.example")[2], "second-pass-2")
 
 
 @pytest.mark.parametrize(
@@ -411,9 +430,11 @@ def test_users_create_prompts_for_the_password_and_updates(loaded):
     [
         ("short@huamei.example", "short", "huamei-retail", ["8 characters"]),
         ("not-an-email", "long-enough-1", "huamei-retail", ["--email"]),
+        ("a@", "long-enough-1", "huamei-retail", ["--email"]),
+        ("sp ace@x.example", "long-enough-1", "huamei-retail", ["--email"]),
         ("who@nope.example", "long-enough-1", "nope", ["no tenant", "nope"]),
     ],
-    ids=["short-password", "bad-email", "unknown-tenant"],
+    ids=["short-password", "bad-email", "no-domain", "space", "unknown-tenant"],
 )
 def test_users_create_refuses(loaded, email, password, tenant, words):
     args = ["--tenant", tenant, "--email", email, "--role", "agent", "--password", password]
@@ -455,6 +476,48 @@ def test_calendar_check_uses_an_operator_file(site):
     assert result.stderr == ""
 
 
+def test_tenants_load_recomputes_deadlines_on_the_operators_calendar(site, tmp_path):
+    """A manifest that changes the calendar recomputes running deadlines, with the operator's
+    calendar files as the API's changes have them."""
+    folder = Path(site.env["CASECORE_CALENDAR_DIR"]) / "cn"
+    folder.mkdir(parents=True)
+    days_off = {f"2027-01-0{d}": "test holiday" for d in range(1, 9)}
+    schedule = {"year": 2027, "source": "test", "holidays": days_off}
+    (folder / "2027.json").write_text(json.dumps(schedule), "utf-8")
+    assert_ok(site.run("db", "upgrade"))
+    manifests = tmp_path / "cal"
+    manifests.mkdir()
+    manifest = manifests / "cal.toml"
+    manifest.write_text('slug = "cal-test"\nname = "Cal"\n', "utf-8")
+    assert_ok(site.run("tenants", "load", str(manifest)))
+    token = assert_ok(site.run("tokens", "create", "--tenant", "cal-test", "--role", "agent"))
+    app, client = site.client()
+    try:
+        headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
+        body = {
+            "kind": "complaint",
+            "title": "年底的投诉",
+            "channel": "phone",
+            "customer": {"name": "张三"},
+            "received_at": "2026-12-30T10:00:00+08:00",
+        }
+        case = client.post("/api/v1/cases", json=body, headers=headers).json
+
+        def first_reply() -> str:
+            got = client.get(f"/api/v1/cases/{case['id']}", headers=headers).json
+            return next(t["due_at"] for t in got["timers"] if t["name"] == "first_reply")
+
+        assert first_reply() == "2027-01-14T23:59:59+08:00"  # 31 Dec, then 11 to 14 Jan
+        manifest.write_text(
+            'slug = "cal-test"\nname = "Cal"\n[calendar]\nworking_hours = ["08:30", "17:30"]\n',
+            "utf-8",
+        )
+        assert_ok(site.run("tenants", "load", str(manifest)))
+        assert first_reply() == "2027-01-14T23:59:59+08:00"
+    finally:
+        app.extensions["casecore"].db.dispose()
+
+
 def test_calendar_check_reports_a_broken_file(site):
     folder = Path(site.env["CASECORE_CALENDAR_DIR"]) / "cn"
     folder.mkdir(parents=True)
@@ -473,22 +536,24 @@ def test_calendar_check_refuses_an_unknown_country(site):
 def test_demo_sets_up_once_and_prints_the_logins(tmp_path, monkeypatch):
     workdir = tmp_path / "work"
     workdir.mkdir()
-    (workdir / "tenants").symlink_to(TENANTS_DIR, target_is_directory=True)
-    monkeypatch.chdir(workdir)
+    monkeypatch.chdir(workdir)  # not the repository: the demo finds its manifests itself
     # The embedded default: no DATABASE_URL, SQLite under the instance folder.
     site = Site({**_env(workdir), "DATABASE_URL": None}, workdir)
 
-    def cases() -> int:
+    def count(stmt) -> int:
         engine = create_engine(f"sqlite:///{workdir / 'instance' / 'casecore.db'}")
         try:
             with engine.connect() as conn:
-                return conn.execute(select(func.count()).select_from(Case)).scalar()
+                return conn.execute(stmt).scalar()
         finally:
             engine.dispose()
 
+    def cases() -> int:
+        return count(select(func.count()).select_from(Case))
+
     first = assert_ok(site.run("demo", "--no-serve", "--port", "8123"))
     lines = first.stdout.splitlines()
-    assert lines[0] == "casecore demo on http://127.0.0.1:8123/"
+    assert lines[0] == "casecore demo set up; `casecore demo --port 8123` serves it"
     logins = lines[1:]
     assert len(logins) == len(DEMO_SLUGS)
     for slug, line in zip(DEMO_SLUGS, logins, strict=True):
@@ -497,10 +562,18 @@ def test_demo_sets_up_once_and_prints_the_logins(tmp_path, monkeypatch):
     seeded = cases()
     assert seeded > 0
 
+    # Another tenant in the same database is none of the demo's business.
+    other = workdir / "other"
+    other.mkdir()
+    (other / "other.toml").write_text('slug = "other-shop"\nname = "Other"\n', encoding="utf-8")
+    assert_ok(site.run("tenants", "load", str(other)))
     again = assert_ok(site.run("demo", "--no-serve"))
-    assert again.stdout.splitlines()[0] == "casecore demo on http://127.0.0.1:5000/"
     assert len(again.stdout.splitlines()) == 1 + len(DEMO_SLUGS)
+    assert "other-shop" not in again.stdout
     assert cases() == seeded  # nothing doubled
+    live_tokens = text("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+    assert count(live_tokens) == len(DEMO_SLUGS)  # each run's token replaces the last run's
+    assert_clean_failure(site.run("demo", "--manifests", str(tmp_path / "none")), "manifests")
 
     # The printed token is a working admin token of its tenant, which has the sample cases.
     token = re.search(r"ct\.huamei-retail\.[A-Za-z0-9_-]+", again.stdout).group(0)
@@ -525,6 +598,11 @@ def test_worker_needs_redis(site):
     assert_clean_failure(site.run("worker"), "REDIS_URL")
 
 
+def test_worker_needs_a_queue(site):
+    result = site.run("worker", "--queues", " , ", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert_clean_failure(result, "--queues names no queue")
+
+
 # --- the database cannot be reached ----------------------------------------------------------
 
 DB_COMMANDS = [
@@ -545,18 +623,33 @@ def test_an_unreachable_database_is_a_clear_error(site, command):
     assert "s3cret-pw" not in result.output  # the password is not printed
 
 
-def test_an_unreachable_admin_database_is_a_clear_error(site):
+def test_an_admin_url_of_another_database_is_a_clear_error(site):
+    """Two roles of one database, or nothing: an app on SQLite beside an owner connection on
+    PostgreSQL would migrate one database and serve from the other."""
     assert_ok(site.run("db", "upgrade"))
     result = site.run("db", "upgrade", DATABASE_ADMIN_URL=CLOSED_PORT_URL)
-    assert_clean_failure(result, "cannot reach the database", "127.0.0.1:1")
+    assert_clean_failure(result, "different databases")
 
 
 def test_a_database_without_the_schema_is_a_clear_error(site):
     assert_clean_failure(site.run("tokens", "create", "--platform"), "db upgrade")
 
 
-def test_a_malformed_database_url_is_a_clear_error(site):
-    assert_clean_failure(site.run("db", "upgrade", DATABASE_URL="not a url"), "DATABASE_URL")
+def test_a_database_newer_than_the_code_is_a_clear_error(site):
+    assert_ok(site.run("db", "upgrade"))
+    engine = create_engine(site.url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+    for command in (["tokens", "create", "--platform"], ["db", "upgrade"]):
+        assert_clean_failure(site.run(*command), "0999", "newer than this casecore")
+
+
+@pytest.mark.parametrize(
+    "url", ["not a url", "mysql://u@127.0.0.1/x", "postgresql://postgres@127.0.0.1:notaport/x"]
+)
+def test_a_malformed_database_url_is_a_clear_error(site, url):
+    assert_clean_failure(site.run("db", "upgrade", DATABASE_URL=url), "DATABASE_URL")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -612,3 +705,13 @@ def test_the_commands_on_postgresql(pg_site):
         assert response.status_code == 201, response.get_json()
     finally:
         app.extensions["casecore"].db.dispose()
+
+
+def test_the_app_role_alone_is_told_it_lacks_the_rights(pg_site):
+    """The app role owns nothing: commands that need the owner say so, without a traceback."""
+    assert_ok(pg_site.run("db", "upgrade"))
+    app_only = {"DATABASE_URL": pg_site.url, "DATABASE_ADMIN_URL": None}
+    for command in (["tokens", "create", "--platform"], ["tenants", "load", str(TENANTS_DIR)]):
+        result = pg_site.run(*command, **app_only)
+        assert_clean_failure(result, "permission denied", "DATABASE_ADMIN_URL")
+        assert "$argon2" not in result.output

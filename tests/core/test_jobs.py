@@ -26,8 +26,8 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
 
 from core.jobs import tasks
-from core.jobs.runtime import Runtime, install
-from core.jobs.schedule import start_in_process
+from core.jobs.runtime import Runtime, install, redis_for
+from core.jobs.schedule import lease_key, run_cron, start_in_process
 from core.models import Delivery, OutboxMessage
 from core.webhooks import verify
 from tests.support import REDIS_URL, need_service
@@ -313,6 +313,69 @@ def test_a_worker_killed_mid_job_is_finished_once_by_another(
     [log] = deliveries(db, acme)
     assert (log.status, log.attempts) == ("sent", 2)
     assert endpoint.accepted[0]["headers"]["X-Casecore-Delivery"] == log.id
+
+
+def test_a_worker_rides_out_a_redis_outage_and_stops_cleanly_on_sigterm(backend, runtime, tmp_path):
+    """The worker's connection has no read timeout (an idle worker waits minutes for a job);
+    Redis going away is waited out, not a reason to quit; SIGTERM ends it with exit 0, its log
+    on stderr."""
+    assert (
+        redis_for(runtime.config, worker=True).connection_pool.connection_kwargs["socket_timeout"]
+        is None
+    )
+    proxy = Proxy()
+    env = {
+        **os.environ,
+        "DATABASE_URL": backend.app_url,
+        "DATABASE_ADMIN_URL": backend.admin_url,
+        "REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0",
+        "CASECORE_QUEUE": runtime.queue.name,
+        "CASECORE_INSTANCE": str(tmp_path),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(3)  # started, waiting for jobs
+        proxy.close()
+        time.sleep(3)
+        assert worker.poll() is None  # still there, retrying
+        proxy.open()
+        job = runtime.queue.enqueue(tasks.relay)
+        wait_until(lambda: job.get_status(refresh=True) == "finished", seconds=60)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        proxy.close()
+    assert worker.returncode == 0, err.decode()[-2000:]
+    assert out == b"" and b"started" in err  # rq's log too went to stderr
+
+
+def test_deployments_sharing_a_redis_each_run_their_periodic_jobs(runtime):
+    other = Runtime(
+        dataclasses.replace(runtime.config, queue_name=f"{runtime.queue.name}-other"),
+        runtime.db,
+        runtime.plugins,
+        runtime.redis,
+    )
+    stop = threading.Event()
+    loops = [threading.Thread(target=run_cron, args=(rt, stop, 0.1)) for rt in (runtime, other)]
+    for loop in loops:
+        loop.start()
+    try:
+        wait_until(lambda: runtime.queue.count and other.queue.count)
+    finally:
+        stop.set()
+        for loop in loops:
+            loop.join(5)
+        for key in runtime.redis.scan_iter(f"*{other.queue.name}*"):
+            runtime.redis.delete(key)
+    assert runtime.redis.get(lease_key(runtime)) is None  # handed on when the loop ended
 
 
 class Proxy:
