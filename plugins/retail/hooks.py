@@ -14,7 +14,7 @@ above the limit needs approval and goods that came back are refunded on time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,11 +147,13 @@ def _frequent_returner(
     if not (case.customer_phone or case.customer_email):
         return False  # an anonymous customer cannot be recognised
     settings = settings_of(tenant)
-    window = timedelta(days=int(settings["frequent_window_days"]))
+    # Day counts go by the local date (DOMAIN.md 2): the window opens at the start of the day
+    # ``frequent_window_days`` before this case's, whatever the hour either came in.
+    first_day = received_on(tenant, case) - timedelta(days=int(settings["frequent_window_days"]))
     criteria = {
         "phone": case.customer_phone,
         "email": case.customer_email,
-        "received_since": case.received_at - window,
+        "received_since": datetime.combine(first_day, time.min, ZoneInfo(tenant.timezone)),
         "received_until": case.received_at,
     }
     returns = count_returns(cases, **criteria)

@@ -271,6 +271,25 @@ def test_the_fifth_return_in_90_days_is_flagged_and_needs_approval(client, make_
     assert resolved.status_code == 200 and resolved.json["state"] == "resolved"
 
 
+@pytest.mark.parametrize(
+    ("oldest", "flagged"),
+    [("2025-12-10T09:00:00+08:00", True), ("2025-12-09T23:59:00+08:00", False)],
+    ids=["day-90-early-morning", "day-91-late-evening"],
+)
+def test_the_frequent_returner_window_counts_local_dates(client, make_tenant, oldest, flagged):
+    """DOMAIN.md 2: day counts compare the local dates, not the hours: 10 December is day 90
+    before 10 March, however early it came in; 9 December is day 91, however late."""
+    shop = make_tenant("shop", **SHOP)
+    received = [oldest, "2026-01-10T10:00:00+08:00", "2026-02-01T10:00:00+08:00"]
+    received += ["2026-03-01T10:00:00+08:00", "2026-03-10T10:00:00+08:00"]
+    for at in received:
+        body = quality_body(at, remedy="repair")
+        body["customer"] = {"name": "李四", "phone": "13911112222"}
+        response = client.post("/api/v1/cases", json=body, headers=shop.auth("agent"))
+        assert response.status_code == 201, response.json
+    assert ("frequent_returner" in response.json["flags"]) is flagged
+
+
 def test_correcting_the_customer_of_a_frequent_returner_removes_the_flag(client, make_tenant):
     shop = make_tenant("shop", **SHOP)
     for day in range(1, 6):
