@@ -66,6 +66,33 @@ class WholeNumber(fields.Integer):
         return super()._validated(value)
 
 
+class PluginData(fields.Dict):
+    """``{plugin: {field: value}}``. A namespace that is no object is reported under
+    ``data.<plugin>``, where marshmallow's Dict would say ``data.<plugin>.value``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            keys=fields.String(validate=validate.Length(min=1, max=64)),
+            values=fields.Dict(),
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as exc:
+            if not isinstance(exc.messages, dict):
+                raise
+            raise ValidationError(
+                {
+                    plugin: [m for part in errors.values() for m in part]
+                    if isinstance(errors, dict) and set(errors) <= {"key", "value"}
+                    else errors
+                    for plugin, errors in exc.messages.items()
+                }
+            ) from exc
+
+
 def _hhmm(value: str) -> time | None:
     if not re.fullmatch(r"\d\d:\d\d", value):
         return None
@@ -281,9 +308,7 @@ class CaseCreateSchema(Schema):
         validate=_sane_time,
         metadata={"description": "When the case was received (RFC 3339); default now."},
     )
-    data = fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=64)),
-        values=fields.Dict(),
+    data = PluginData(
         load_default=dict,
         metadata={"description": "Fields of enabled plugins, by plugin name."},
     )
@@ -301,11 +326,7 @@ class CaseEditSchema(Schema):
         fields.String(validate=validate.Length(min=1, max=254)), validate=validate.Length(max=50)
     )
     remedy_sought = fields.String(allow_none=True, validate=_long)
-    data = fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=64)),
-        values=fields.Dict(),
-        metadata={"description": "Plugin namespaces to replace, each whole."},
-    )
+    data = PluginData(metadata={"description": "Plugin namespaces to replace, each whole."})
 
     @validates_schema
     def _something(self, data: dict, **_) -> None:

@@ -641,3 +641,17 @@ def test_lowering_a_major_case_is_a_managers_decision(client, make_tenant, make_
     assert lower("agent", "critical").status_code == 200  # raising is anyone's
     assert lower("manager", "normal").json["severity"] == "normal"
     assert lower("agent", "low").json["severity"] == "low"  # from normal: no approval at stake
+
+
+def test_a_plugin_namespace_that_is_no_object_is_reported_under_its_name(client, make_tenant):
+    acme = make_tenant("acme")
+    body = {
+        "kind": "complaint",
+        "title": "x",
+        "channel": "phone",
+        "customer": {"name": "a"},
+        "data": {"retail": "x"},
+    }
+    refused = client.post("/api/v1/cases", json=body, headers=acme.auth("agent"))
+    assert refused.status_code == 422
+    assert list(refused.json["errors"]) == ["data.retail"]
