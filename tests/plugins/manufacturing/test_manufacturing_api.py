@@ -424,6 +424,9 @@ def test_8d_report_documents(client, hengtong, act):
     for text in ("8D 报告", "D4 根本原因", "焊接电流参数漂移", "后桥支架", "控制计划", "未批准"):
         assert text in html
     assert '<html lang="zh-CN">' in html
+    # The console's words for the case's state and severity (one case, one vocabulary).
+    console = {"received": "已受理", "low": "低", "normal": "一般", "major": "重大"}
+    assert console[case["state"]] in html and console[case["severity"]] in html
 
     pdf = document(client, hengtong, case, "8d.pdf")
     assert pdf.status_code == 200 and pdf.content_type == "application/pdf"
