@@ -59,6 +59,7 @@ __all__ = [
     "deadline",
     "extend",
     "load_year_file",
+    "working_days_between",
     "working_seconds_between",
 ]
 
@@ -813,6 +814,30 @@ def working_seconds_between(cal: BusinessCalendar, a: datetime, b: datetime, uni
     return _working_time_between(r, a_utc, b_utc, unit == "working_hours").total_seconds()
 
 
+def working_days_between(cal: BusinessCalendar, a: datetime, b: datetime) -> int:
+    """The working days in (local date of ``a``, local date of ``b``]: how many whole working
+    days a pause from ``a`` to ``b`` moves a ``working_days`` deadline.
+
+    As a start's own day never counts for :func:`deadline`, the day the pause began never
+    counts; the day it ended does. A pause within one local day gives 0; a pause from Monday to
+    Wednesday of a week without holidays gives 2. The paused timer's new deadline is
+    ``deadline(cal, due_at, n, "working_days")``, still 23:59:59 local, and stays ``due_at``
+    when ``n`` is 0. Raises ValueError for a naive moment or if ``b`` < ``a``.
+    """
+    a_utc = _check_instant(a, "a")
+    b_utc = _check_instant(b, "b")
+    if b_utc < a_utc:
+        raise ValueError(f"interval ends ({b.isoformat()}) before it starts ({a.isoformat()})")
+    r = _Resolver(cal)
+    day, last = r.local_date(a_utc), r.local_date(b_utc)
+    count = 0
+    while day < last:
+        day += _ONE_DAY
+        if r.day(day).working:
+            count += 1
+    return count
+
+
 def _extend(
     cal: BusinessCalendar, due_at: datetime, seconds: float, unit: str, notes: _Notes | None
 ) -> datetime:
@@ -840,8 +865,9 @@ def extend(cal: BusinessCalendar, due_at: datetime, seconds: float, unit: str) -
 
     For ``hours``/``days`` that is plain elapsed time; for ``working_days`` the seconds are
     spent only on working days; for ``working_hours`` only inside working hours on working
-    days. A paused timer's new deadline is
-    ``extend(cal, due_at, working_seconds_between(cal, paused_at, resumed_at, unit), unit)``,
+    days. A paused ``hours``, ``days`` or ``working_hours`` timer's new deadline is
+    ``extend(cal, due_at, working_seconds_between(cal, paused_at, resumed_at, unit), unit)``
+    (a ``working_days`` timer moves by whole days instead: :func:`working_days_between`),
     and ``working_seconds_between(cal, due_at, result, unit) == seconds`` always holds.
     The result is in the tenant's time zone.
     """

@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.calendars import BusinessCalendar, Deadline, deadline, extend, working_seconds_between
+from core.calendars import (
+    BusinessCalendar,
+    Deadline,
+    deadline,
+    extend,
+    working_days_between,
+    working_seconds_between,
+)
 from core.models import Case, Timer
 from core.tenancy import TenantSession
 from core.types import TenantContext, TimerSpec
@@ -196,51 +203,72 @@ class CaseTimers:
             timer.state = "met"
 
     def resume(self, timer: Timer, now: datetime) -> None:
-        """Paused time moves the deadline by the time that passed (working time for working
-        units)."""
+        """End a pause: a ``working_days`` deadline moves by whole working days (it stays at
+        23:59:59 local), other units' by the paused time that counts for them."""
         paused_at = timer.paused_at or now
-        moved = working_seconds_between(self.calendar, paused_at, now, timer.unit)
-        timer.due_at = extend(self.calendar, timer.due_at, moved, timer.unit)
+        timer.due_at, pause = self._after_pause(timer.due_at, timer.unit, paused_at, now)
         timer.paused_seconds += int((now - paused_at).total_seconds())
         timer.explanation = {
             **timer.explanation,
             "due_at": timer.due_at.isoformat(),
-            "pauses": [
-                *timer.explanation.get("pauses", []),
-                {"from": paused_at.isoformat(), "to": now.isoformat(), "moved_seconds": moved},
-            ],
+            "pauses": [*timer.explanation.get("pauses", []), pause],
         }
         timer.state, timer.paused_at = "running", None
 
+    def _after_pause(
+        self, due_at: datetime, unit: str, paused_at: datetime, resumed_at: datetime
+    ) -> tuple[datetime, dict[str, Any]]:
+        """The deadline after a pause from ``paused_at`` to ``resumed_at``, and the pause as
+        the explanation records it (times with the tenant's offset).
+
+        A ``working_days`` deadline moves by whole working days (the working days after the
+        day the pause began, up to the day it ended), so it stays at 23:59:59 local; other
+        units move by the paused time that counts for them."""
+        cal = self.calendar
+        if unit == "working_days":
+            days = working_days_between(cal, paused_at, resumed_at)
+            if days:
+                due_at = deadline(cal, due_at, days, unit).due_at
+            moved: dict[str, Any] = {"moved_working_days": days}
+        else:
+            seconds = working_seconds_between(cal, paused_at, resumed_at, unit)
+            due_at = extend(cal, due_at, seconds, unit)
+            moved = {"moved_seconds": seconds}
+        pause = {
+            "from": paused_at.astimezone(cal.tz).isoformat(),
+            "to": resumed_at.astimezone(cal.tz).isoformat(),
+            **moved,
+        }
+        return due_at.astimezone(cal.tz), pause
+
     def recompute(self, now: datetime) -> int:
         """After a calendar change: running and paused timers get deadlines on the new calendar
-        (with their pauses applied again). Returns how many changed."""
+        (with their pauses applied again, by the same rule as :meth:`resume`). Returns how many
+        changed."""
         changed = 0
+        tz = self.calendar.tz
         live = select(Timer).where(  # explicit tenant: platform admins run this unscoped
             Timer.tenant_id == self.tenant.id, Timer.state.in_(["running", "paused"])
         )
         for timer in self.session.scalars(live):
             fresh: Deadline = deadline(self.calendar, timer.started_at, timer.amount, timer.unit)
             due = fresh.due_at
-            for pause in timer.explanation.get("pauses", []):
-                due = extend(
-                    self.calendar,
+            pauses = []
+            for earlier in timer.explanation.get("pauses", []):
+                due, pause = self._after_pause(
                     due,
-                    working_seconds_between(
-                        self.calendar,
-                        datetime.fromisoformat(pause["from"]),
-                        datetime.fromisoformat(pause["to"]),
-                        timer.unit,
-                    ),
                     timer.unit,
+                    datetime.fromisoformat(earlier["from"]),
+                    datetime.fromisoformat(earlier["to"]),
                 )
+                pauses.append(pause)
             if due != timer.due_at:
                 changed += 1
                 history = [
                     *timer.explanation.get("recomputed", []),
                     {
-                        "at": now.isoformat(),
-                        "was": timer.due_at.isoformat(),
+                        "at": now.astimezone(tz).isoformat(),
+                        "was": timer.due_at.astimezone(tz).isoformat(),
                         "now": due.isoformat(),
                         "reason": "calendar changed",
                     },
@@ -248,7 +276,7 @@ class CaseTimers:
                 timer.explanation = {
                     **fresh.explain(),
                     "due_at": due.isoformat(),
-                    "pauses": timer.explanation.get("pauses", []),
+                    "pauses": pauses,
                     "recomputed": history,
                 }
                 timer.due_at = due

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_, update
 
@@ -61,9 +62,14 @@ def _sweep_batch(db: Database, plugins: Plugins, tenant_id: int, now: datetime) 
             .returning(Timer.case_id, Timer.name, Timer.due_at)
             .execution_options(synchronize_session=False)
         ).all()
+        local = ZoneInfo(tenant.timezone)  # deadlines are written with the tenant's offset
         svc.record_many(
             [
-                (case_id, "timer_breached", {"timer": name, "due_at": due_at.isoformat()})
+                (
+                    case_id,
+                    "timer_breached",
+                    {"timer": name, "due_at": due_at.astimezone(local).isoformat()},
+                )
                 for case_id, name, due_at in breached
             ]
         )

@@ -31,6 +31,7 @@ from core.calendars import (
     Deadline,
     deadline,
     extend,
+    working_days_between,
     working_seconds_between,
 )
 
@@ -387,6 +388,49 @@ def test_extend_by_zero_does_not_move() -> None:
     assert extend(cn(), due, 0, "working_hours") == due
 
 
+# (id, calendar, paused at, resumed at, working days the pause moves a working_days deadline)
+PAUSED_DAYS = [
+    ("same-day", CN, sh(2026, 11, 30, 2, 46, 1), sh(2026, 11, 30, 2, 46, 4), 0),
+    ("whole-day-same-date", CN, sh(2026, 3, 4, 0, 0), sh(2026, 3, 4, 23, 59, 59), 0),
+    ("mon-to-wed", CN, sh(2026, 3, 2, 10), sh(2026, 3, 4, 9), 2),
+    ("over-midnight", CN, sh(2026, 3, 2, 23, 30), sh(2026, 3, 3, 0, 30), 1),
+    ("into-a-weekend", CN, sh(2026, 3, 6, 10), sh(2026, 3, 8, 10), 0),
+    ("over-a-weekend", CN, sh(2026, 3, 6, 10), sh(2026, 3, 9, 10), 1),
+    # closed 02-15 .. 02-23; 02-14 is a make-up working Saturday (after the start, so counted)
+    ("spring-festival", CN, sh(2026, 2, 13, 12), sh(2026, 2, 25, 12), 3),
+    ("tenant-closed-date", CN_CLOSED_OCT9, sh(2026, 10, 8, 10), sh(2026, 10, 12, 10), 2),
+    ("tenant-extra-day", CN_EXTRA_MAR7, sh(2026, 3, 6, 10), sh(2026, 3, 9, 10), 2),
+    # the same instants are one UTC day apart but the same Shanghai day
+    ("local-dates-not-utc", CN, utc(2026, 3, 2, 17), utc(2026, 3, 3, 15), 0),
+    ("berlin-over-dst", DE, be(2026, 3, 27, 12), be(2026, 3, 30, 12), 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("cal", "paused_at", "resumed_at", "days"),
+    [pytest.param(*row[1:], id=row[0]) for row in PAUSED_DAYS],
+)
+def test_working_days_between(
+    cal: BusinessCalendar, paused_at: datetime, resumed_at: datetime, days: int
+) -> None:
+    assert working_days_between(cal, paused_at, resumed_at) == days
+
+
+def test_working_days_between_keeps_a_deadline_at_end_of_day() -> None:
+    due = deadline(CN, sh(2026, 11, 23, 10), 5, WD).due_at
+    assert due.isoformat() == "2026-11-30T23:59:59+08:00"
+    days = working_days_between(CN, sh(2026, 11, 30, 10), sh(2026, 12, 2, 15))
+    assert days == 2
+    assert deadline(CN, due, days, WD).due_at.isoformat() == "2026-12-02T23:59:59+08:00"
+
+
+def test_working_days_between_bad_calls() -> None:
+    with pytest.raises(ValueError, match="before it starts"):
+        working_days_between(CN, sh(2026, 3, 5), sh(2026, 3, 4))
+    with pytest.raises(ValueError, match="naive"):
+        working_days_between(CN, datetime(2026, 3, 4), sh(2026, 3, 5))
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 BAD_SETTINGS: list[tuple[str, str, Any, str]] = [
@@ -546,3 +590,22 @@ def test_extend_adds_exactly_the_paused_working_time(
     assert moved >= due
     assert working_seconds_between(cal, due, moved, unit) == seconds
     assert moved - due <= timedelta(days=400)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), cal=calendars, hours=st.integers(min_value=0, max_value=40 * 24))
+def test_working_days_between_counts_the_days_a_deadline_walks(
+    data: st.DataObject, cal: BusinessCalendar, hours: int
+) -> None:
+    paused_at = data.draw(starts(cal))
+    resumed_at = paused_at + timedelta(hours=hours)
+    days = working_days_between(cal, paused_at, resumed_at)
+    resumed_day = resumed_at.astimezone(cal.tz).date()
+    if days:
+        # the days-th working day after the pause's day is the resume's day, or the last
+        # working day before it
+        walked = deadline(cal, paused_at, days, WD).due_at.date()
+        assert walked <= resumed_day
+        assert deadline(cal, paused_at, days + 1, WD).due_at.date() > resumed_day
+    else:
+        assert deadline(cal, paused_at, 1, WD).due_at.date() > resumed_day

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -182,4 +183,195 @@ def test_a_calendar_change_recomputes_running_timers(client, make_tenant, make_c
     assert response.status_code == 200, response.json
     moved = timer(case_now(client, acme, case), "first_reply")
     assert moved["due_at"] == "2026-03-12T23:59:59+08:00"
-    assert moved["explanation"]["recomputed"][0]["was"].startswith("2026-03-11T15:59:59")
+    assert moved["explanation"]["recomputed"][0]["was"] == "2026-03-11T23:59:59+08:00"
+    assert moved["explanation"]["recomputed"][0]["now"] == "2026-03-12T23:59:59+08:00"
+
+
+def open_and_propose(acme, make_case, act, clock, received_at: datetime, paused_at: datetime):
+    """A case received at ``received_at``, handed to a department at once and proposed to the
+    customer (the resolution timer pauses) at ``paused_at``."""
+    clock.set(received_at)
+    case = make_case(acme)
+    for action, params in [
+        ("acknowledge", {}),
+        ("investigate", {}),
+        ("assign_department", {"department": "售后"}),
+    ]:
+        assert act(acme, case, action, **params).status_code == 200
+    clock.set(paused_at)
+    paused = act(acme, case, "propose", proposal="换新").json
+    assert timer(paused, "resolution")["state"] == "paused"
+    return case
+
+
+def sh(*args: int) -> datetime:
+    """A Shanghai wall-clock time."""
+    return datetime(*args, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.parametrize(
+    ("received_at", "due_before", "paused_at", "resumed_at", "due_after", "days"),
+    [
+        pytest.param(
+            sh(2026, 11, 23, 10),
+            "2026-11-30T23:59:59+08:00",
+            sh(2026, 11, 30, 2, 46, 1),
+            sh(2026, 11, 30, 2, 46, 4),
+            "2026-11-30T23:59:59+08:00",
+            0,
+            id="three-seconds-on-the-due-day",
+        ),
+        pytest.param(
+            sh(2026, 3, 2, 10),
+            "2026-03-09T23:59:59+08:00",
+            sh(2026, 3, 2, 15),
+            sh(2026, 3, 4, 9),
+            "2026-03-11T23:59:59+08:00",
+            2,
+            id="monday-to-wednesday",
+        ),
+        pytest.param(
+            sh(2026, 9, 29, 9),
+            "2026-10-12T23:59:59+08:00",
+            sh(2026, 9, 30, 10),
+            sh(2026, 10, 8, 10),
+            "2026-10-13T23:59:59+08:00",
+            1,
+            id="over-national-day",
+        ),
+    ],
+)
+def test_a_pause_moves_working_days_by_whole_days(
+    make_tenant,
+    make_case,
+    act,
+    clock,
+    received_at,
+    due_before,
+    paused_at,
+    resumed_at,
+    due_after,
+    days,
+):
+    acme = make_tenant(
+        "acme", timers={"resolution": {"amount": 5, "unit": "working_days"}}, departments=["售后"]
+    )
+    case = open_and_propose(acme, make_case, act, clock, received_at, paused_at)
+    assert timer(case, "resolution")["due_at"] == due_before
+    clock.set(resumed_at)
+    resolution = timer(act(acme, case, "accept").json, "resolution")
+    assert resolution["state"] == "running"
+    assert resolution["due_at"] == due_after
+    assert resolution["explanation"]["due_at"] == due_after
+    assert resolution["paused_seconds"] == int((resumed_at - paused_at).total_seconds())
+    assert resolution["explanation"]["pauses"] == [
+        {
+            "from": paused_at.isoformat(),
+            "to": resumed_at.isoformat(),
+            "moved_working_days": days,
+        }
+    ]
+
+
+def test_a_pause_adds_clock_time_to_an_hours_timer(make_tenant, make_case, act, clock):
+    acme = make_tenant(
+        "acme", timers={"resolution": {"amount": 48, "unit": "hours"}}, departments=["售后"]
+    )
+    paused_at, resumed_at = sh(2026, 3, 2, 12), sh(2026, 3, 2, 15, 0, 30)
+    case = open_and_propose(acme, make_case, act, clock, sh(2026, 3, 2, 10), paused_at)
+    clock.set(resumed_at)
+    resolution = timer(act(acme, case, "accept").json, "resolution")
+    assert resolution["due_at"] == "2026-03-04T13:00:30+08:00"
+    assert resolution["explanation"]["pauses"] == [
+        {
+            "from": "2026-03-02T12:00:00+08:00",
+            "to": "2026-03-02T15:00:30+08:00",
+            "moved_seconds": 3 * 3600 + 30,
+        }
+    ]
+
+
+def test_a_calendar_change_applies_pauses_again_by_whole_days(
+    client, make_tenant, make_case, act, clock
+):
+    acme = make_tenant(
+        "acme", timers={"resolution": {"amount": 10, "unit": "working_days"}}, departments=["售后"]
+    )
+    case = open_and_propose(acme, make_case, act, clock, sh(2026, 3, 2, 10), sh(2026, 3, 3, 10))
+    clock.set(sh(2026, 3, 5, 10))
+    resumed = timer(act(acme, case, "accept").json, "resolution")
+    assert resumed["due_at"] == "2026-03-18T23:59:59+08:00"  # 16th, plus Wed 4 and Thu 5
+    clock.set(sh(2026, 3, 5, 11))
+    response = client.patch(
+        "/api/v1/tenants/acme",
+        headers=acme.auth("admin"),
+        json={"calendar": {"country": "CN", "closed_dates": ["2026-03-05", "2026-03-10"]}},
+    )
+    assert response.status_code == 200, response.json
+    moved = timer(case_now(client, acme, case), "resolution")
+    # 10 working days without 5 and 10 March end on the 18th; the pause now moves it one
+    # working day (4 March; the 5th is closed), and it stays at 23:59:59
+    assert moved["due_at"] == "2026-03-19T23:59:59+08:00"
+    explanation = moved["explanation"]
+    assert explanation["due_at"] == "2026-03-19T23:59:59+08:00"
+    assert explanation["pauses"] == [
+        {
+            "from": "2026-03-03T10:00:00+08:00",
+            "to": "2026-03-05T10:00:00+08:00",
+            "moved_working_days": 1,
+        }
+    ]
+    assert explanation["recomputed"] == [
+        {
+            "at": "2026-03-05T11:00:00+08:00",
+            "was": "2026-03-18T23:59:59+08:00",
+            "now": "2026-03-19T23:59:59+08:00",
+            "reason": "calendar changed",
+        }
+    ]
+
+
+def test_a_calendar_change_keeps_a_paused_working_days_deadline_at_end_of_day(
+    client, make_tenant, make_case, act, clock
+):
+    acme = make_tenant(
+        "acme", timers={"resolution": {"amount": 10, "unit": "working_days"}}, departments=["售后"]
+    )
+    case = open_and_propose(acme, make_case, act, clock, sh(2026, 3, 2, 10), sh(2026, 3, 3, 10))
+    clock.set(sh(2026, 3, 3, 16))  # six hours, the same day: nothing moves
+    assert timer(act(acme, case, "accept").json, "resolution")["due_at"] == (
+        "2026-03-16T23:59:59+08:00"
+    )
+    response = client.patch(
+        "/api/v1/tenants/acme",
+        headers=acme.auth("admin"),
+        json={"calendar": {"country": "CN", "closed_dates": ["2026-03-10"]}},
+    )
+    assert response.status_code == 200, response.json
+    moved = timer(case_now(client, acme, case), "resolution")
+    assert moved["due_at"] == "2026-03-17T23:59:59+08:00"
+    assert moved["explanation"]["pauses"][0]["moved_working_days"] == 0
+
+
+def test_the_breach_event_gives_the_deadline_with_the_tenants_offset(
+    app, client, make_tenant, make_case
+):
+    acme = make_tenant("acme")
+    berlin = make_tenant("berlin", timezone="Europe/Berlin", calendar={"country": "DE"})
+    late = make_case(acme, received_at="2026-10-07T10:00:00+08:00")
+    late_in_berlin = make_case(berlin, received_at="2026-10-07T10:00:00+02:00")
+    assert timer(late, "first_reply")["due_at"] == "2026-10-13T23:59:59+08:00"
+    assert timer(late_in_berlin, "first_reply")["due_at"] == "2026-10-14T23:59:59+02:00"
+    core = app.extensions["casecore"]
+    assert sweep(core.db, core.plugins, datetime.now(UTC)) == 2
+    for tenant, case, due_at in [
+        (acme, late, "2026-10-13T23:59:59+08:00"),
+        (berlin, late_in_berlin, "2026-10-14T23:59:59+02:00"),
+    ]:
+        events = client.get(f"/api/v1/cases/{case['id']}/events", headers=tenant.auth()).json
+        breach = events["items"][-1]
+        assert breach["type"] == "timer_breached"
+        assert breach["data"] == {"timer": "first_reply", "due_at": due_at}
+        assert client.get(f"/api/v1/cases/{case['id']}", headers=acme.auth()).status_code == (
+            200 if tenant is acme else 404
+        )
