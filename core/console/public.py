@@ -145,7 +145,10 @@ def intake():
                 errors = FormErrors(problem)
             else:
                 _remember(case.id)
-                return render_template("public/filed.html", case=case), 201
+                filed = dict(session.get("filed") or {})
+                filed[g.tenant.slug] = case.id
+                session["filed"] = filed
+                return redirect(url_for("public.filed"), 303)
     ctx = tenant_ctx()
     return (
         render_template(
@@ -158,6 +161,16 @@ def intake():
         ),
         422 if errors else 200,
     )
+
+
+def filed():
+    """The confirmation after intake (POST/redirect/GET, so a reload files nothing): the case this
+    browser filed last, kept in its signed session; nothing to guess in the URL."""
+    case_id = (session.get("filed") or {}).get(g.tenant.slug)
+    case = g.db.scalar(select(Case).where(Case.id == case_id)) if case_id else None
+    if case is None:
+        return redirect(url_for("public.intake"), 303)
+    return render_template("public/filed.html", case=case)
 
 
 # --- tracking --------------------------------------------------------------------------------
@@ -246,6 +259,7 @@ def case_page(number: str, errors: FormErrors | None = None, status: int = 200):
             step=PROGRESS.index(case.state) if case.state in PROGRESS else 0,
             can_respond=case.state == "awaiting_customer",
             can_survey=case.state in SURVEY_STATES and not surveyed,
+            agreed=case.proposal if _accepted_last(events) else None,
             errors=errors or FormErrors(),
             values=request.form if request.method == "POST" else MultiDict(),
         ),
@@ -261,6 +275,18 @@ def _surveyed_since_resolution(events: list[CaseEvent]) -> bool:
         elif event.type == "survey":
             surveyed = True
     return surveyed
+
+
+def _accepted_last(events: list[CaseEvent]) -> bool:
+    """Whether the customer accepted the case's current proposal (a later proposal, a decline
+    or a reopen ends that agreement)."""
+    agreed = False
+    for event in events:
+        if event.type == "accept":
+            agreed = True
+        elif event.type in ("propose", "decline", "reopen"):
+            agreed = False
+    return agreed
 
 
 def respond(number: str):
@@ -325,6 +351,7 @@ def blueprint() -> Blueprint:
     protect_forms(bp)
     install_error_pages(bp)
     bp.add_url_rule("/", "intake", intake, methods=["GET", "POST"])
+    bp.add_url_rule("/filed", "filed", filed)
     bp.add_url_rule("/track", "track", track, methods=["GET", "POST"])
     bp.add_url_rule("/cases/<number>", "case", case_page)
     bp.add_url_rule("/cases/<number>/respond", "respond", respond, methods=["POST"])

@@ -40,10 +40,14 @@ def track(client, number: str, contact: str, slug: str = "shop"):
     )
 
 
+def filed_number(response) -> str:
+    return re.search(r'id="filed-number">([\d-]+)<', response.get_data(as_text=True)).group(1)
+
+
 def test_a_customer_files_a_case_with_a_photo(client, shop):
     response = file_case(client, site="南京路店", file=(io.BytesIO(PNG), "dish.png"))
-    assert response.status_code == 201, response.get_data(as_text=True)[:3000]
-    number = re.search(r'id="filed-number">([\d-]+)<', response.get_data(as_text=True)).group(1)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    number = filed_number(client.get(response.location))
     cases = client.get("/api/v1/cases", headers=shop.auth("admin")).json["items"]
     assert [c["number"] for c in cases] == [number]
     case = cases[0]
@@ -52,6 +56,24 @@ def test_a_customer_files_a_case_with_a_photo(client, shop):
     events = client.get(f"/api/v1/cases/{case['id']}/events", headers=shop.auth("admin")).json
     assert [e["type"] for e in events["items"]] == ["opened", "attachment"]
     assert events["items"][1]["data"]["filename"] == "dish.png"
+
+
+def test_reloading_the_confirmation_shows_the_case_again_and_files_nothing(client, shop):
+    response = file_case(client)
+    assert response.status_code == 303
+    assert response.location == "/p/shop/filed"
+    first = client.get(response.location)
+    assert first.status_code == 200
+    number = filed_number(first)
+    again = client.get(response.location)  # the customer reloads the page
+    assert again.status_code == 200 and filed_number(again) == number
+    cases = client.get("/api/v1/cases", headers=shop.auth("admin")).json["items"]
+    assert [c["number"] for c in cases] == [number]
+    assert cases[0]["flags"] == []
+    # Another browser sees no case there: only the one this browser filed is shown.
+    other = client.application.test_client()
+    assert other.get("/p/shop/filed").status_code == 303
+    assert number not in other.get("/p/shop/filed", follow_redirects=True).get_data(as_text=True)
 
 
 def test_intake_needs_a_contact_and_checks_the_photo(client, shop):
@@ -179,3 +201,51 @@ def test_a_case_number_of_another_tenant_is_not_found(client, shop, make_tenant,
     theirs = make_case(shop)
     assert track(client, theirs["number"], "13800000000", slug="other").status_code == 404
     assert client.get("/p/nobody/").status_code == 404
+
+
+def test_the_history_starts_when_the_case_was_received(client, shop, make_case):
+    case = make_case(shop, received_at="2026-01-05T10:00:00+08:00")
+    track(client, case["number"], "13800000000")
+    text = client.get(f"/p/shop/cases/{case['number']}").get_data(as_text=True)
+    assert "received 2026-01-05 10:00" in text
+    opened = re.search(r'<li data-event="opened">.*?</li>', text, re.S).group(0)
+    assert "2026-01-05 10:00" in opened
+
+
+def test_the_agreed_proposal_stays_on_the_customers_page(client, shop, make_case, act):
+    case = make_case(shop)
+    for action, params in (
+        ("acknowledge", {}),
+        ("investigate", {}),
+        ("assign_department", {"department": "售后"}),
+        ("propose", {"proposal": "退款 30 元"}),
+    ):
+        assert act(shop, case, action, **params).status_code == 200
+    track(client, case["number"], "13800000000")
+
+    def respond(action: str) -> None:
+        page = client.get(f"/p/shop/cases/{case['number']}")
+        version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True))
+        response = client.post(
+            f"/p/shop/cases/{case['number']}/respond",
+            data={"csrf_token": csrf_of(page), "version": version.group(1), "action": action},
+        )
+        assert response.status_code == 303
+
+    def agreed() -> str | None:
+        text = client.get(f"/p/shop/cases/{case['number']}").get_data(as_text=True)
+        found = re.search(r'<section[^>]*id="agreed-proposal".*?</section>', text, re.S)
+        return found.group(0) if found else None
+
+    respond("decline")
+    assert agreed() is None  # a declined proposal was never agreed
+    act(shop, case, "propose", proposal="退款 50 元")
+    respond("accept")
+    shown = agreed()
+    assert shown and "Agreed proposal" in shown and "退款 50 元" in shown
+    assert "退款 30 元" not in shown
+    act(shop, case, "resolve", resolution="已退款 50 元")
+    shown = agreed()
+    assert shown and "退款 50 元" in shown
+    act(shop, case, "reopen")  # a new round: nothing agreed yet
+    assert agreed() is None
