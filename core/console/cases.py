@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -168,17 +169,10 @@ def export_csv():
     header, rows = _export_rows(caselist.Filters.of(request.args), session)
 
     def chunks():
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # the BOM that makes Excel read the file as UTF-8 (Chinese intact)
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        for n, row in enumerate(rows, 1):
-            writer.writerow([_defuse(v) for v in row])
-            if n % CSV_CHUNK_ROWS == 0:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
+        try:
+            yield from _csv_chunks(header, rows)
+        finally:  # at the end of the rows, not only when the server closes the response
+            session.close()
 
     response = Response(
         stream_with_context(chunks()),
@@ -187,6 +181,21 @@ def export_csv():
     )
     response.call_on_close(session.close)
     return response
+
+
+def _csv_chunks(header: list[str], rows: Any) -> Iterator[bytes]:
+    """The CSV, ``CSV_CHUNK_ROWS`` rows at a time, with the BOM Excel needs for UTF-8."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # the BOM that makes Excel read the file as UTF-8 (Chinese intact)
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([_defuse(v) for v in row])
+        if n % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def _defuse(value: Any) -> Any:
@@ -240,6 +249,37 @@ def _plugin_sections(svc: CaseService, kind: str, values: MultiDict | None) -> l
                 spec.value = values.get(spec.name, "")
         sections.append({"name": name, "title": title, "inputs": inputs})
     return sections
+
+
+def _edit_sections(svc: CaseService, case: Case, values: MultiDict | None) -> list[dict]:
+    """The plugins' fields of the case, to edit on its page: filled with what is stored, or
+    with what a refused edit sent."""
+    sections = []
+    for name, title, schema in plugin_schemas(svc, case.kind):
+        inputs = forms.inputs_of(schema, f"data.{name}", case.plugin_data(name))
+        if values is not None:
+            for spec in inputs:
+                spec.value = values.get(spec.name, "")
+        sections.append({"name": name, "title": title, "inputs": inputs})
+    return sections
+
+
+def _edited_plugin_data(
+    svc: CaseService, case: Case, form: MultiDict
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Each plugin namespace the form changed, whole (the stored fields with the form's over
+    them, as an edit replaces a namespace), and the inputs that could not be read."""
+    data: dict[str, Any] = {}
+    unread: dict[str, list[str]] = {}
+    for name, _title, schema in plugin_schemas(svc, case.kind):
+        values, errors = forms.read(
+            schema, f"data.{name}", form, tenant_ctx().timezone, empty_lists=True
+        )
+        unread.update(errors)
+        stored = case.plugin_data(name)
+        if {**stored, **values} != stored:
+            data[name] = {**stored, **values}
+    return data, unread
 
 
 def _new_context(svc: CaseService, values: MultiDict, errors: FormErrors | None) -> dict:
@@ -434,6 +474,7 @@ def render_case(
             notice=notice,
             survey_open=case.state in SURVEY_STATES,
             plugin_titles={name: info.title for name, info in core().plugins.infos.items()},
+            edit_sections=_edit_sections(svc, case, values if action == "edit" else None),
             categories=[c["name"] for c in ctx.settings.get("categories", [])],
             sites=ctx.sites,
             severities=SEVERITIES,
@@ -549,6 +590,13 @@ def edit_case(case_id: str):
                 customer[key] = value or None
     if customer:
         body["customer"] = customer
+    data, unread = _edited_plugin_data(svc, case, form)
+    if unread:
+        return render_case(
+            case_id, values=form, errors=FormErrors(fields=unread), action="edit", status=422
+        )
+    if data:
+        body["data"] = data
     if set(body) == {"version"}:
         flash(_("Nothing changed."), "info")
         return redirect(url_for("console.case_page", case_id=case.id), 303)

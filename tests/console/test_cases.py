@@ -389,6 +389,60 @@ def test_list_pages_use_keyset_queries_without_offset_or_count(client, agent, ma
     assert all(" LIMIT " in s for s in case_queries if "ORDER BY" in s)
 
 
+def test_plugin_fields_are_edited_on_the_case_page(client, agent):
+    """An 8D, the day returned goods came back: plugin fields are edited where the case is."""
+    body = {
+        "kind": "return",
+        "title": "榨汁机退货",
+        "channel": "on_site",
+        "customer": {"name": "孙先生", "phone": "13800005555"},
+        "received_at": "2026-11-20T10:00:00+08:00",
+        "data": {
+            "retail": {
+                "return_type": "quality",
+                "sale_channel": "store",
+                "receipt_no": "R-1",
+                "sku": "JZ-200",
+                "quantity": 1,
+                "store": "徐汇店",
+                "purchased_on": "2026-11-10",
+                "remedy": "repair",
+                "amount": 399.0,
+            }
+        },
+    }
+    response = client.post("/api/v1/cases", json=body, headers=agent.auth("agent"))
+    assert response.status_code == 201, response.json
+    case = response.json
+    assert not any(t["name"] == "refund" for t in case["timers"])
+    page = client.get(f"/t/acme/cases/{case['id']}")
+    text = page.get_data(as_text=True)
+    assert 'name="data.retail.goods_received_on"' in text
+    assert 'name="data.retail.store" ' in text and 'value="徐汇店"' in text  # what is stored
+    form = {
+        "csrf_token": csrf_of(page),
+        "version": _VERSION.search(text).group(1),
+        "data.retail.store": "徐汇店",  # unchanged, as the browser sends it back
+        "data.retail.goods_received_on": "2026-11-21",
+    }
+    assert client.post(f"/t/acme/cases/{case['id']}/edit", data=form).status_code == 303
+    api = client.get(f"/api/v1/cases/{case['id']}", headers=agent.auth("admin")).json
+    assert api["data"]["retail"]["goods_received_on"] == "2026-11-21"
+    assert api["data"]["retail"]["receipt_no"] == "R-1"  # the rest of the namespace stays
+    assert any(t["name"] == "refund" for t in api["timers"])
+    # A value the field cannot take is reported under it, nothing stored.
+    page = client.get(f"/t/acme/cases/{case['id']}")
+    form = {**form, "csrf_token": csrf_of(page), "version": str(api["version"])}
+    refused = client.post(
+        f"/t/acme/cases/{case['id']}/edit", data={**form, "data.retail.amount": "很多"}
+    )
+    assert refused.status_code == 422
+    assert (
+        client.get(f"/api/v1/cases/{case['id']}", headers=agent.auth()).json["version"]
+        == (api["version"])
+    )
+
+
 def test_fields_are_edited_with_the_version_and_the_dashboard_refreshes(client, agent, make_case):
     case = make_case(agent)
     page = client.get(f"/t/acme/cases/{case['id']}")
@@ -430,3 +484,28 @@ def test_the_dashboard_shows_the_plugins_report_sections(client, make_tenant, ma
     assert "Feedback collection per meal service" in section
     assert "tables with feedback" in section and "2.5" in section  # 1 of 40 tables
     assert "✗" in section  # below the 20 % target
+
+
+def test_the_case_page_explains_a_pause_of_a_working_days_timer(
+    client, make_tenant, make_user, login, make_case, act
+):
+    shop = make_tenant(
+        "shop",
+        locale="en",
+        departments=["售后部"],
+        timers={"resolution": {"amount": 5, "unit": "working_days"}},
+    )
+    make_user(shop, "ann@shop.example", "agent")
+    login("shop", "ann@shop.example")
+    case = make_case(shop)
+    for action, params in [
+        ("acknowledge", {}),
+        ("investigate", {}),
+        ("assign_department", {"department": "售后部"}),
+        ("propose", {"proposal": "换新"}),
+        ("accept", {}),
+    ]:
+        assert act(shop, case, action, **params).status_code == 200, action
+    page = client.get(f"/t/shop/cases/{case['id']}")
+    assert page.status_code == 200
+    assert "+0 working days" in page.get_data(as_text=True)  # paused and resumed the same day
