@@ -9,7 +9,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -197,6 +207,12 @@ def install_error_pages(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if error.code == 413 and (request.endpoint or "").endswith(".upload"):
+            # Too large to be read at all: back to the case, which stays as it was.
+            limit = core().config.max_upload_bytes // (1024 * 1024)
+            flash(_("The file is larger than %(mb)s MB: nothing was attached.", mb=limit), "error")
+            case_id = (request.view_args or {}).get("case_id", "")
+            return redirect(url_for(".case_page", case_id=case_id), 303)
         titles = {
             403: _("Not allowed"),
             404: _("Not found"),

@@ -509,3 +509,18 @@ def test_the_case_page_explains_a_pause_of_a_working_days_timer(
     page = client.get(f"/t/shop/cases/{case['id']}")
     assert page.status_code == 200
     assert "+0 working days" in page.get_data(as_text=True)  # paused and resumed the same day
+
+
+def test_an_upload_too_large_to_read_returns_to_the_case_with_a_message(client, agent, make_case):
+    case = make_case(agent)
+    page = client.get(f"/t/acme/cases/{case['id']}")
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * (21 * 1024 * 1024)
+    response = client.post(
+        f"/t/acme/cases/{case['id']}/attachments",
+        data={"csrf_token": csrf_of(page), "file": (io.BytesIO(big), "big.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert response.location.endswith(f"/t/acme/cases/{case['id']}")
+    text = client.get(response.location).get_data(as_text=True)
+    assert "larger than 20 MB: nothing was attached" in text
