@@ -106,6 +106,9 @@ def intake():
                 body[key] = text[key]
         customer = {k: text.get(f"customer.{k}") for k in ("name", "phone", "email")}
         body["customer"] = {k: v for k, v in customer.items() if v}
+        # Every error at once: the form's own checks and the schema's.
+        for key, messages in flatten_errors(CaseCreateSchema().validate(body)).items():
+            errors.add(key, *messages)
         if not customer["phone"] and not customer["email"]:
             errors.add(
                 "customer.phone",
