@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 Role = Literal["admin", "manager", "agent", "intake"]
 ROLES: tuple[str, ...] = ("admin", "manager", "agent", "intake")
@@ -70,6 +71,18 @@ class TenantContext:
     locale: str
     settings: Mapping[str, Any]
     plugins: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The tenant's calendar date of ``moment`` (rules count days by it)."""
+        return moment.astimezone(self.zone).date()
+
+    def day_start(self, day: date) -> datetime:
+        """00:00 of ``day`` in the tenant's time zone."""
+        return datetime.combine(day, time.min, self.zone)
 
     def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
         """This tenant's settings for ``plugin`` (defaults filled in), or {} if not enabled."""

@@ -150,13 +150,6 @@ def login_required(*roles: str) -> Callable:
 
 def console_blueprint() -> Blueprint:
     bp = tenant_blueprint("console", "/t", "console", user=lambda: current_user)
-
-    @bp.after_request
-    def _no_store(response):
-        # Case data is personal: keep it out of shared caches and the back-forward cache.
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     protect_forms(bp)
     install_error_pages(bp)
     return bp

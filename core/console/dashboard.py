@@ -25,15 +25,19 @@ WINDOW = timedelta(days=30)
 LISTED = 10
 
 
-def _deadlines(now, breached: bool) -> list[dict[str, Any]]:
-    """Timers of open cases past their deadline (``breached``) or due within a day."""
+def _due(now, breached: bool):
+    """Timers past their deadline (``breached``: swept or not yet), or due within a day."""
     if breached:
-        due = or_(
+        return or_(
             (Timer.state == "breached") & Timer.stopped_at.is_(None),
             (Timer.state == "running") & (Timer.due_at <= now),
         )
-    else:
-        due = (Timer.state == "running") & (Timer.due_at > now) & (Timer.due_at <= now + SOON)
+    return (Timer.state == "running") & (Timer.due_at > now) & (Timer.due_at <= now + SOON)
+
+
+def _deadlines(now, breached: bool) -> list[dict[str, Any]]:
+    """Timers of open cases past their deadline (``breached``) or due within a day."""
+    due = _due(now, breached)
     rows = g.db.execute(
         select(Timer, Case.number, Case.title, Case.state)
         .join(Case, (Case.id == Timer.case_id) & (Case.tenant_id == Timer.tenant_id))
@@ -48,13 +52,7 @@ def _deadlines(now, breached: bool) -> list[dict[str, Any]]:
 
 
 def _count_deadlines(now, breached: bool) -> int:
-    if breached:
-        due = or_(
-            (Timer.state == "breached") & Timer.stopped_at.is_(None),
-            (Timer.state == "running") & (Timer.due_at <= now),
-        )
-    else:
-        due = (Timer.state == "running") & (Timer.due_at > now) & (Timer.due_at <= now + SOON)
+    due = _due(now, breached)
     return int(
         g.db.scalar(
             select(func.count())

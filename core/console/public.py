@@ -56,17 +56,6 @@ SHOWN_EVENTS = frozenset({"opened", "survey", "comment", *CORE_ACTIONS}) - {
     "approve",
     "merge",
 }
-PROGRESS = (
-    "received",
-    "acknowledged",
-    "investigating",
-    "in_department",
-    "awaiting_customer",
-    "resolving",
-    "resolved",
-    "follow_up",
-    "closed",
-)
 MAX_TRACKED = 20
 
 
@@ -258,8 +247,8 @@ def case_page(number: str, errors: FormErrors | None = None, status: int = 200):
             case=case,
             timers=timers,
             events=shown,
-            progress=[s for s in PROGRESS if s in STATES],
-            step=PROGRESS.index(case.state) if case.state in PROGRESS else 0,
+            progress=list(STATES),
+            step=STATES.index(case.state) if case.state in STATES else 0,
             can_respond=case.state == "awaiting_customer",
             can_survey=case.state in SURVEY_STATES and not surveyed,
             agreed=case.proposal if _accepted_last(events) else None,
@@ -345,12 +334,6 @@ def survey(number: str):
 
 def blueprint() -> Blueprint:
     bp = tenant_blueprint("public", "/p", "public")
-
-    @bp.after_request
-    def _no_store(response):
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
     protect_forms(bp)
     install_error_pages(bp)
     bp.add_url_rule("/", "intake", intake, methods=["GET", "POST"])

@@ -49,8 +49,8 @@ def console_state() -> Any:
 
 def tenant_blueprint(name: str, prefix: str, area: str, **context: Any) -> Blueprint:
     """A blueprint under ``<prefix>/<slug>``: each request opens that tenant (``g.tenant``,
-    ``g.db``) in its language, URLs it builds keep the slug, and templates get the tenant,
-    the ``area`` and ``context`` (callables are called per request)."""
+    ``g.db``) in its language, URLs it builds keep the slug, templates get the tenant, the
+    ``area`` and ``context`` (callables are called per request), and no answer is cached."""
     from core.console import domain
 
     bp = Blueprint(name, __name__, url_prefix=f"{prefix}/<slug>")
@@ -69,6 +69,12 @@ def tenant_blueprint(name: str, prefix: str, area: str, **context: Any) -> Bluep
     def _context() -> dict[str, Any]:
         extra = {k: v() if callable(v) else v for k, v in context.items()}
         return {"tenant": g.get("tenant"), "area": area, **extra}
+
+    @bp.after_request
+    def _no_store(response):
+        # Case data is personal: keep it out of shared caches and the back-forward cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     return bp
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import (
     SEVERITIES,
@@ -76,7 +75,7 @@ _FIELDS = AutoRepairCaseFields()
 
 def received_on(tenant: TenantContext, case: Any) -> date:
     """The day the case was received, in the tenant's time zone (DOMAIN.md section 5)."""
-    return case.received_at.astimezone(ZoneInfo(tenant.timezone)).date()
+    return tenant.local_date(case.received_at)
 
 
 def _flags(tenant: TenantContext, case: Any, fields: Mapping[str, Any]) -> list[str]:

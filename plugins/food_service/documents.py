@@ -98,7 +98,7 @@ def service_date(tenant: TenantContext, case: Any) -> date:
     given = case.plugin_data(PLUGIN).get("service_date")
     if given:
         return date.fromisoformat(given)
-    return case.received_at.astimezone(ZoneInfo(tenant.timezone)).date()
+    return tenant.local_date(case.received_at)
 
 
 def render(tenant: TenantContext, case: Any, name: str, cases: CaseLookup) -> str | None:

@@ -14,9 +14,8 @@ above the limit needs approval and goods that came back are refunded on time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import (
     ActionSpec,
@@ -79,7 +78,7 @@ _FIELDS = RetailCaseFields()
 
 def received_on(tenant: TenantContext, case: Any) -> date:
     """The day the case was received, in the tenant's time zone (DOMAIN.md section 2)."""
-    return case.received_at.astimezone(ZoneInfo(tenant.timezone)).date()
+    return tenant.local_date(case.received_at)
 
 
 # --- intake and edits --------------------------------------------------------------------------
@@ -153,7 +152,7 @@ def _frequent_returner(
     criteria = {
         "phone": case.customer_phone,
         "email": case.customer_email,
-        "received_since": datetime.combine(first_day, time.min, ZoneInfo(tenant.timezone)),
+        "received_since": tenant.day_start(first_day),
         "received_until": case.received_at,
     }
     returns = count_returns(cases, **criteria)
